@@ -1,0 +1,72 @@
+# The two commands a fresh machine needs: `make book` (the HTML book) and `make test` (everything).
+# Both create .venv when it is missing and install the pinned stack from requirements/book.txt.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+JB := $(VENV)/bin/jupyter-book
+VENDOR := book/vendor
+CHAPTERS := $(wildcard chapters/*.md)
+export PYTHONHASHSEED := 0
+
+.PHONY: book test unit chapters html-check notebooks check-notebooks vendor browser bench gpu-check clean lock help
+
+help:
+	@echo "make book        build the HTML book into _build/html (executes every chapter)"
+	@echo "make test        unit tests, chapters executed, book built with -W, pages checked in Chromium"
+	@echo "make notebooks   write the output-free .ipynb paired with each chapter (for Colab)"
+	@echo "make bench       benchmarks (not part of the tests)"
+	@echo "make gpu-check   on a CUDA machine: every chapter in the full profile, benchmarks, a report"
+
+$(VENV)/.installed: requirements/book.txt pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements/book.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# MathJax 3, the ipywidgets HTML manager and require.js, served by the book itself (offline pages).
+$(VENDOR)/.vendored: scripts/vendor_js.sh
+	bash scripts/vendor_js.sh $(VENDOR)
+	touch $@
+
+vendor: $(VENDOR)/.vendored
+
+# Headless Chromium for the page checks (Debian's package; needs root, as on CI).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
+book: $(VENV)/.installed $(VENDOR)/.vendored
+	rm -rf _build/html _build/.doctrees
+	$(JB) build . --warningiserror --keep-going
+
+notebooks: $(VENV)/.installed
+	$(PY) scripts/pair_notebooks.py write $(CHAPTERS)
+
+unit: $(VENV)/.installed
+	$(PY) -m pytest -m "not slow and not html" -q
+
+chapters: $(VENV)/.installed
+	$(PY) -m pytest tests/test_chapters.py -q
+
+html-check: browser
+	$(PY) -m pytest -m html -q
+
+test: $(VENV)/.installed $(VENDOR)/.vendored browser
+	$(PY) -m pytest -m "not html" -q
+	$(MAKE) book
+	$(PY) -m pytest -m html -q
+
+bench: $(VENV)/.installed
+	$(PY) benchmarks/bench_mean_cosine.py
+
+gpu-check: $(VENV)/.installed
+	$(PY) scripts/gpu_check.py
+
+lock:
+	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
+	/tmp/lock-venv/bin/pip install --quiet torch==2.13.0 -r requirements/top-level.txt
+	/tmp/lock-venv/bin/pip freeze | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/book.txt
+
+clean:
+	rm -rf _build .pytest_cache

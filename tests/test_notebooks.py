@@ -1,0 +1,67 @@
+"""The chapters' format: jupytext header, install cell, Colab twins in sync with their source."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+EXECUTABLE_PAGES = CHAPTERS + sorted(p for p in (ROOT / "book").glob("*.md") if "kernelspec" in p.read_text())
+CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def load_pairing():
+    spec = importlib.util.spec_from_file_location("pair_notebooks", ROOT / "scripts" / "pair_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_there_are_chapters():
+    assert CHAPTERS, "no chapters/*.md found"
+
+
+@pytest.mark.parametrize("page", EXECUTABLE_PAGES, ids=lambda p: p.name)
+def test_page_has_jupytext_header_and_install_cell(page):
+    notebook = jupytext.read(page)
+    assert notebook.metadata["jupytext"]["text_representation"]["format_name"] == "myst"
+    assert notebook.metadata["kernelspec"]["name"] == "python3"
+    first_code = next(cell for cell in notebook.cells if cell.cell_type == "code")
+    url = CONFIG["repository"]["url"]
+    assert f'"oversmoothing @ git+{url}"' in first_code.source, (
+        f"the first code cell of {page.name} must install the package from the repository URL of _config.yml ({url})"
+    )
+    assert "remove-cell" in first_code.metadata.get("tags", [])
+
+
+def test_colab_twins_are_in_sync():
+    stale = load_pairing().out_of_sync(CHAPTERS)
+    assert not stale, f"out of sync with their .md (run `make notebooks`): {[p.name for p in stale]}"
+
+
+def test_twins_have_no_outputs_and_are_excluded_from_the_build():
+    pairing = load_pairing()
+    for chapter in CHAPTERS:
+        twin = jupytext.read(pairing.paired_path(chapter))
+        assert all(not cell.get("outputs") for cell in twin.cells if cell.cell_type == "code")
+    assert "chapters/*.ipynb" in CONFIG["exclude_patterns"]
+
+
+def test_pairing_detects_a_stale_twin(tmp_path):
+    pairing = load_pairing()
+    chapter = tmp_path / "chapter.md"
+    chapter.write_text(CHAPTERS[0].read_text())
+    pairing.main(["write", str(chapter)])
+    assert pairing.out_of_sync([chapter]) == []
+    chapter.write_text(chapter.read_text() + "\nOne more paragraph.\n")
+    assert pairing.out_of_sync([chapter]) == [chapter]
+
+
+def test_launch_buttons_point_at_the_repository():
+    assert CONFIG["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
+    assert CONFIG["repository"]["url"].startswith("https://github.com/")

@@ -1,0 +1,51 @@
+"""Input checks shared by the package's public functions (private module)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import torch
+
+
+def check_tokens(x: object, name: str = "x", *, min_tokens: int = 1, finite: bool = True) -> torch.Tensor:
+    """Check that ``x`` is a floating tensor of shape ``(..., n, d)`` and return it.
+
+    Raises:
+        TypeError: ``x`` is not a tensor, or its dtype is not real floating point (integer, bool, complex).
+        ValueError: fewer than two dimensions, fewer than ``min_tokens`` tokens, no features,
+            or (when ``finite``) a NaN or infinite entry.
+    """
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{name} must be a torch.Tensor of shape (..., n, d), got {type(x).__name__}")
+    if x.is_complex():
+        raise TypeError(f"{name} must be real (a floating dtype), got {x.dtype}; take {name}.real or {name}.abs() first")
+    if not x.is_floating_point():
+        raise TypeError(f"{name} must have a floating dtype, got {x.dtype}; convert it with {name}.float()")
+    if x.ndim < 2:
+        raise ValueError(f"{name} must have shape (..., n, d) with at least 2 dimensions, got shape {tuple(x.shape)}")
+    n, d = x.shape[-2], x.shape[-1]
+    if n < min_tokens:
+        raise ValueError(f"{name} must have at least {min_tokens} tokens (dimension -2), got shape {tuple(x.shape)}")
+    if d < 1:
+        raise ValueError(f"{name} must have at least one feature (dimension -1), got shape {tuple(x.shape)}")
+    if finite and not _all_finite(x):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return x
+
+
+def _all_finite(x: torch.Tensor) -> bool:
+    """Whether every entry is finite, usually with one reduction and no boolean copy of ``x``.
+
+    A NaN or infinite entry makes the sum NaN or infinite, so a finite sum proves every entry
+    finite; only a non-finite sum (which may be an overflow of finite entries) needs the
+    entrywise check.
+    """
+    return bool(torch.isfinite(x.sum())) or bool(torch.isfinite(x).all())
+
+
+def check_choice(value: str, name: str, choices: Iterable[str]) -> str:
+    """Check that ``value`` is one of ``choices`` and return it."""
+    options = tuple(choices)
+    if value not in options:
+        raise ValueError(f"{name}={value!r} is not one of {options}")
+    return value

@@ -1,0 +1,323 @@
+r"""Smoothing metrics of a token cloud :math:`X \in \mathbb{R}^{n \times d}` (rows are tokens).
+
+Every function takes a tensor of shape ``(..., n, d)`` and treats the leading dimensions as a
+batch: a metric returns shape ``(...)``, a matrix-valued function ``(..., n, n)`` or
+``(..., n, d)``. Nothing loops over tokens in Python.
+
+The notation follows the book: :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`,
+:math:`\mathrm{DC}[X] = P X` (every row the token mean), :math:`\mathrm{HC}[X] = (I - P) X`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import pandas as pd
+import torch
+
+from ._validation import check_choice, check_tokens
+
+__all__ = [
+    "METRICS",
+    "consensus_distance",
+    "cosine_similarity_matrix",
+    "dc_component",
+    "effective_rank",
+    "hc_component",
+    "hc_dc_ratio",
+    "layer_metrics",
+    "mean_cosine_similarity",
+    "rank_one_residual",
+    "select_tokens",
+    "singular_value_ratio",
+]
+
+
+def _working_dtype(x: torch.Tensor) -> torch.Tensor:
+    """Half-precision inputs are measured in float32; float32/float64 are kept."""
+    return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
+
+
+def select_tokens(x: torch.Tensor, exclude: Sequence[int] | None = None) -> torch.Tensor:
+    """Drop the tokens at positions ``exclude`` (e.g. ``[0]`` for a class token).
+
+    Args:
+        x: tokens, shape ``(..., n, d)``.
+        exclude: token indices along dimension ``-2``; negative indices count from the end.
+
+    Returns:
+        Shape ``(..., n - len(set(exclude)), d)``.
+    """
+    x = check_tokens(x, finite=False)
+    if exclude is None:
+        return x
+    if isinstance(exclude, (int, str)) or not isinstance(exclude, Sequence):
+        raise TypeError(f"exclude must be a sequence of token indices, got {exclude!r}")
+    n = x.shape[-2]
+    dropped = set()
+    for index in exclude:
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise TypeError(f"exclude must hold ints, got {index!r}")
+        if not -n <= index < n:
+            raise ValueError(f"exclude index {index} is out of range for {n} tokens")
+        dropped.add(index % n)
+    keep = torch.tensor([i for i in range(n) if i not in dropped], dtype=torch.long, device=x.device)
+    return x.index_select(-2, keep)
+
+
+def _token_norms(x: torch.Tensor, name: str = "x") -> torch.Tensor:
+    """Token norms, shape ``(..., n, 1)``; rejects a zero token."""
+    norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    if bool((norms == 0).any()):
+        raise ValueError(f"{name} has a zero token: its cosine similarity is undefined")
+    return norms
+
+
+def _unit_tokens(x: torch.Tensor, name: str = "x") -> torch.Tensor:
+    return x / _token_norms(x, name)
+
+
+def mean_cosine_similarity(x: torch.Tensor, exclude: Sequence[int] | None = None) -> torch.Tensor:
+    r"""Mean cosine similarity over ordered pairs of distinct tokens, in :math:`O(nd)`.
+
+    Uses :math:`\frac{1}{n(n-1)}\sum_{i \ne j} \cos(x_i, x_j)
+    = \frac{\lVert \sum_i \hat x_i \rVert^2 - n}{n(n-1)}` with :math:`\hat x_i = x_i/\lVert x_i\rVert`,
+    so no :math:`n \times n` matrix is formed.
+
+    Args:
+        x: tokens, shape ``(..., n, d)``, floating point, finite, no zero token.
+        exclude: token positions left out of the mean (e.g. ``[0]`` for a class token).
+
+    Returns:
+        Shape ``(...)``, values in :math:`[-1/(n-1), 1]`.
+    """
+    x = select_tokens(check_tokens(x), exclude)
+    n = x.shape[-2]
+    if n < 2:
+        raise ValueError(f"x must have at least 2 tokens (after exclude) for a pairwise similarity, got {n}")
+    x = _working_dtype(x)
+    # sum_i x_i / ||x_i|| as a (1, n) @ (n, d) product, so no (n, d) temporary is made.
+    total = (_token_norms(x).reciprocal().transpose(-1, -2) @ x).squeeze(-2)
+    return (total.pow(2).sum(dim=-1) - n) / (n * (n - 1))
+
+
+def cosine_similarity_matrix(x: torch.Tensor) -> torch.Tensor:
+    """All pairwise cosine similarities.
+
+    Args:
+        x: tokens, shape ``(..., n, d)``, no zero token.
+
+    Returns:
+        Shape ``(..., n, n)``, symmetric with unit diagonal.
+
+    Memory is quadratic in ``n``; use :func:`mean_cosine_similarity` when only the mean is needed.
+    """
+    unit = _unit_tokens(_working_dtype(check_tokens(x)))
+    return unit @ unit.transpose(-1, -2)
+
+
+def dc_component(x: torch.Tensor) -> torch.Tensor:
+    r"""The DC (zero-frequency) component :math:`P X`: every row replaced by the token mean.
+
+    Args:
+        x: tokens, shape ``(..., n, d)``.
+
+    Returns:
+        Shape ``(..., n, d)``.
+    """
+    x = check_tokens(x)
+    return x.mean(dim=-2, keepdim=True).expand_as(x)
+
+
+def hc_component(x: torch.Tensor) -> torch.Tensor:
+    r"""The HC (high-frequency) component :math:`(I - P) X`: each token minus the token mean.
+
+    Args:
+        x: tokens, shape ``(..., n, d)``.
+
+    Returns:
+        Shape ``(..., n, d)``; its rows sum to zero.
+    """
+    x = check_tokens(x)
+    return x - x.mean(dim=-2, keepdim=True)
+
+
+def hc_dc_ratio(x: torch.Tensor) -> torch.Tensor:
+    r"""Ratio :math:`\lVert \mathrm{HC}[X] \rVert_F / \lVert \mathrm{DC}[X] \rVert_F` (Wang et al., 2022).
+
+    Args:
+        x: tokens, shape ``(..., n, d)``, not all zero.
+
+    Returns:
+        Shape ``(...)``; ``inf`` where the token mean is zero but the tokens are not.
+    """
+    x = _working_dtype(check_tokens(x))
+    mean = x.mean(dim=-2, keepdim=True)
+    n = x.shape[-2]
+    dc_norm = torch.linalg.vector_norm(mean, dim=(-2, -1)) * n**0.5
+    hc_norm = torch.linalg.vector_norm(x - mean, dim=(-2, -1))
+    if bool(((dc_norm == 0) & (hc_norm == 0)).any()):
+        raise ValueError("x has an all-zero matrix: its HC/DC ratio is undefined")
+    return hc_norm / dc_norm
+
+
+def consensus_distance(x: torch.Tensor, relative: bool = True) -> torch.Tensor:
+    r"""Distance from :math:`X` to the nearest matrix whose tokens are all equal.
+
+    :math:`\min_c \lVert X - \mathbf 1 c^\top \rVert_F = \lVert \mathrm{HC}[X] \rVert_F` (the minimiser is
+    the token mean). This is :math:`\mu(X)` of Wu et al. (2024) and :math:`d_M(X)` of Shi et al. (2022).
+
+    Args:
+        x: tokens, shape ``(..., n, d)``.
+        relative: divide by :math:`\lVert X \rVert_F` (scale-free, in :math:`[0, 1]`).
+
+    Returns:
+        Shape ``(...)``.
+    """
+    x = _working_dtype(check_tokens(x))
+    distance = torch.linalg.vector_norm(x - x.mean(dim=-2, keepdim=True), dim=(-2, -1))
+    if not relative:
+        return distance
+    norm = torch.linalg.vector_norm(x, dim=(-2, -1))
+    if bool((norm == 0).any()):
+        raise ValueError("x has an all-zero matrix: its relative consensus distance is undefined")
+    return distance / norm
+
+
+def _singular_values(x: torch.Tensor, name: str = "x") -> torch.Tensor:
+    """Singular values, shape ``(..., min(n, d))``, descending; rejects all-zero matrices."""
+    sigma = torch.linalg.svdvals(_working_dtype(x))
+    if bool((sigma[..., 0] == 0).any()):
+        raise ValueError(f"{name} has an all-zero matrix: its rank metrics are undefined")
+    return sigma
+
+
+def rank_one_residual(x: torch.Tensor) -> torch.Tensor:
+    r"""Relative distance to the best rank-one approximation (Dong et al., 2021).
+
+    :math:`\lVert X - X_1 \rVert_F / \lVert X \rVert_F = \sqrt{\sum_{k \ge 2} \sigma_k^2 / \sum_k \sigma_k^2}`,
+    with :math:`X_1` the truncated SVD of rank one. Zero exactly when :math:`X` has rank one.
+
+    Args:
+        x: tokens, shape ``(..., n, d)``, not all zero.
+
+    Returns:
+        Shape ``(...)``, values in :math:`[0, 1)`.
+    """
+    return _rank_one_residual(_singular_values(check_tokens(x)))
+
+
+def _rank_one_residual(sigma: torch.Tensor) -> torch.Tensor:
+    squares = sigma.pow(2)
+    return (squares[..., 1:].sum(dim=-1) / squares.sum(dim=-1)).sqrt()
+
+
+def effective_rank(x: torch.Tensor) -> torch.Tensor:
+    r"""Effective rank :math:`\exp(-\sum_k p_k \log p_k)`, :math:`p_k = \sigma_k / \sum_l \sigma_l` (Roy & Vetterli, 2007).
+
+    Args:
+        x: tokens, shape ``(..., n, d)``, not all zero.
+
+    Returns:
+        Shape ``(...)``, between 1 (rank one) and ``min(n, d)`` (equal singular values).
+    """
+    return _effective_rank(_singular_values(check_tokens(x)))
+
+
+def _effective_rank(sigma: torch.Tensor) -> torch.Tensor:
+    p = sigma / sigma.sum(dim=-1, keepdim=True)
+    entropy = -torch.special.xlogy(p, p).sum(dim=-1)
+    return entropy.exp()
+
+
+def singular_value_ratio(x: torch.Tensor) -> torch.Tensor:
+    r"""Ratio :math:`\sigma_2 / \sigma_1` of the two largest singular values (0 for rank one).
+
+    Args:
+        x: tokens, shape ``(..., n, d)`` with ``min(n, d) >= 2``, not all zero.
+
+    Returns:
+        Shape ``(...)``, values in :math:`[0, 1]`.
+    """
+    x = check_tokens(x, min_tokens=2)
+    if x.shape[-1] < 2:
+        raise ValueError(f"x must have at least 2 features for sigma_2/sigma_1, got shape {tuple(x.shape)}")
+    return _singular_value_ratio(_singular_values(x))
+
+
+def _singular_value_ratio(sigma: torch.Tensor) -> torch.Tensor:
+    return sigma[..., 1] / sigma[..., 0]
+
+
+METRICS: dict[str, str] = {
+    "mean_cosine": "mean pairwise cosine similarity",
+    "hc_dc_ratio": "HC/DC ratio",
+    "consensus_distance": "relative distance to all-tokens-equal",
+    "rank_one_residual": "relative rank-one residual",
+    "effective_rank": "effective rank",
+    "sigma_ratio": "sigma_2 / sigma_1",
+}
+"""Column names of :func:`layer_metrics` and a readable label for each."""
+
+
+def layer_metrics(
+    hidden_states: torch.Tensor | Sequence[torch.Tensor],
+    exclude: Sequence[int] | None = None,
+    metrics: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Every smoothing metric, per layer, in one table.
+
+    Args:
+        hidden_states: the token states of each layer, as one tensor of shape ``(L + 1, ..., n, d)``
+            (index 0 the input) or a sequence of ``L + 1`` tensors of shape ``(..., n, d)``.
+            Leading batch dimensions are averaged over.
+        exclude: token positions left out of every metric (e.g. ``[0]`` for a class token).
+        metrics: names from :data:`METRICS` to compute; all of them by default.
+
+    Returns:
+        A ``pandas.DataFrame`` with a ``layer`` column (0 = input) and one column per metric,
+        each the mean over the batch.
+    """
+    if isinstance(hidden_states, torch.Tensor):
+        states = hidden_states
+    elif isinstance(hidden_states, Sequence) and len(hidden_states) > 0:
+        shapes = {tuple(h.shape) if isinstance(h, torch.Tensor) else None for h in hidden_states}
+        if None in shapes:
+            raise TypeError("hidden_states must hold torch.Tensor entries")
+        if len(shapes) != 1:
+            raise ValueError(f"hidden_states must all have one shape, got {sorted(shapes)}")
+        states = torch.stack(list(hidden_states))
+    else:
+        raise TypeError("hidden_states must be a tensor (L + 1, ..., n, d) or a non-empty sequence of tensors")
+    states = check_tokens(states, "hidden_states", min_tokens=2)
+    if states.ndim < 3:
+        raise ValueError(f"hidden_states must have shape (L + 1, ..., n, d), got shape {tuple(states.shape)}")
+    names = list(METRICS) if metrics is None else [check_choice(m, "metrics", METRICS) for m in metrics]
+    if "sigma_ratio" in names and states.shape[-1] < 2:
+        raise ValueError(f"hidden_states must have at least 2 features for sigma_ratio, got shape {tuple(states.shape)}")
+    states = _working_dtype(select_tokens(states, exclude))
+    batch_dims = tuple(range(1, states.ndim - 2))
+
+    def per_layer(values: torch.Tensor) -> list[float]:
+        reduced = values.mean(dim=batch_dims) if batch_dims else values
+        return reduced.detach().cpu().double().tolist()
+
+    columns: dict[str, list[float]] = {"layer": list(range(states.shape[0]))}
+    sigma = None
+    if any(name in ("rank_one_residual", "effective_rank", "sigma_ratio") for name in names):
+        sigma = _singular_values(states, "hidden_states")
+    for name in names:
+        if name == "mean_cosine":
+            values = mean_cosine_similarity(states)
+        elif name == "hc_dc_ratio":
+            values = hc_dc_ratio(states)
+        elif name == "consensus_distance":
+            values = consensus_distance(states)
+        elif name == "rank_one_residual":
+            values = _rank_one_residual(sigma)
+        elif name == "effective_rank":
+            values = _effective_rank(sigma)
+        else:
+            values = _singular_value_ratio(sigma)
+        columns[name] = per_layer(values)
+    return pd.DataFrame(columns)

@@ -1,0 +1,99 @@
+"""One plotting style for the whole book, and helpers for per-layer metric curves.
+
+Figures have a white background (readable in the book's dark mode too) and each regime keeps
+one colour in every chapter: :data:`REGIME_COLORS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import matplotlib as mpl
+import matplotlib.pyplot as plt
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from ._validation import check_choice
+from .metrics import METRICS
+
+REGIME_COLORS: dict[str, str] = {
+    "smoothing": "#d55e00",  # vermillion
+    "sharpening": "#0072b2",  # blue
+    "baseline": "#4d4d4d",  # grey
+    "neither": "#009e73",  # green
+}
+"""The colour of each regime, the same in every figure of the book (Okabe-Ito palette)."""
+
+EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
+"""Colours for curves that are not a regime, in order."""
+
+LOG_SCALE_METRICS = frozenset({"hc_dc_ratio", "consensus_distance", "rank_one_residual", "sigma_ratio"})
+
+BOOK_STYLE: dict[str, object] = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "figure.dpi": 110,
+    "figure.figsize": (6.4, 3.6),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": mpl.cycler(color=list(REGIME_COLORS.values()) + list(EXTRA_COLORS)),
+    "font.size": 10,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style to every later figure."""
+    mpl.rcParams.update(BOOK_STYLE)
+
+
+def color_for(label: str, index: int = 0) -> str:
+    """The regime colour when ``label`` names a regime (case-insensitive), else the ``index``-th extra colour."""
+    return REGIME_COLORS.get(label.lower(), EXTRA_COLORS[index % len(EXTRA_COLORS)])
+
+
+def plot_layer_metrics(
+    tables: Mapping[str, pd.DataFrame],
+    metrics: Sequence[str] = ("mean_cosine", "hc_dc_ratio", "rank_one_residual"),
+    axes: Sequence[Axes] | None = None,
+    log_scale: bool | None = None,
+) -> Figure:
+    """Per-layer curves of several metrics, one panel per metric, one line per model.
+
+    Args:
+        tables: ``{label: table}`` with tables from :func:`oversmoothing.metrics.layer_metrics`.
+            A label that names a regime (``"smoothing"``, ``"sharpening"``, ``"baseline"``)
+            gets that regime's colour.
+        metrics: column names (keys of :data:`oversmoothing.metrics.METRICS`), one panel each.
+        axes: existing axes to draw on, one per metric; new ones are made when ``None``.
+        log_scale: log y-axis; by default on for metrics that decay to zero.
+
+    Returns:
+        The figure.
+    """
+    if not tables:
+        raise ValueError("tables must hold at least one table")
+    for metric in metrics:
+        check_choice(metric, "metrics", METRICS)
+    if axes is None:
+        fig, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
+                                    layout="constrained")
+        axes = list(created[0])
+    elif len(axes) != len(metrics):
+        raise ValueError(f"axes must have one entry per metric ({len(metrics)}), got {len(axes)}")
+    for ax, metric in zip(axes, metrics):
+        for index, (label, table) in enumerate(tables.items()):
+            if metric not in table.columns:
+                raise ValueError(f"table {label!r} has no column {metric!r}")
+            ax.plot(table["layer"], table[metric], label=label, color=color_for(label, index))
+        ax.set_xlabel("layer")
+        ax.set_ylabel(METRICS[metric])
+        if log_scale if log_scale is not None else metric in LOG_SCALE_METRICS:
+            ax.set_yscale("log")
+    axes[0].legend()
+    return axes[0].figure
