@@ -1,0 +1,289 @@
+r"""The theory's predictions: the spectrum of the layer update and which of its modes wins.
+
+With a fixed attention matrix ``A`` (``n x n``, row-stochastic) and a fixed ``H`` (``d x d``), the
+residual layer :math:`X \mapsto X + A X H` is linear in ``X``. Its eigenvalues are
+:math:`\mu_{ij} = 1 + \lambda^A_i \lambda^H_j` with eigen-matrices :math:`v_i w_j^\top` (``v_i`` a right
+eigenvector of ``A``, ``w_j`` a left eigenvector of ``H``); without the residual they are
+:math:`\lambda^A_i \lambda^H_j`. Nothing here forms the ``nd x nd`` Kronecker matrix.
+
+The mode with :math:`\lambda^A_i = 1` (eigenvector :math:`\mathbf 1`, the *DC mode*) has identical
+tokens. Comparing :math:`M_{DC} = \max_j |\mu_{1j}|` with :math:`M_{HC} = \max_{i \ne 1, j} |\mu_{ij}|`
+predicts the regime: ``"smoothing"`` (:math:`M_{DC} > M_{HC}`, the HC/DC ratio decays like
+:math:`(M_{HC}/M_{DC})^L`), ``"sharpening"`` (:math:`M_{HC} > M_{DC}`) or ``"neither"`` (a tie).
+
+All functions accept leading batch dimensions and use ``torch.linalg.eigvals``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+from ._validation import check_tokens
+
+__all__ = [
+    "REGIMES",
+    "DominantMode",
+    "dominant_mode",
+    "dominant_mode_from_spectra",
+    "endpoint_gap",
+    "mode_coordinates",
+    "perron_index",
+    "phase_condition",
+    "power_iteration",
+    "update_eigenvalues",
+]
+
+REGIMES: tuple[str, ...] = ("smoothing", "sharpening", "neither")
+"""The predicted regimes, in the order of :attr:`DominantMode.regime_code`."""
+
+
+def _check_square(matrix: torch.Tensor, name: str) -> torch.Tensor:
+    matrix = check_tokens(matrix, name)
+    if matrix.shape[-1] != matrix.shape[-2]:
+        raise ValueError(f"{name} must be square (..., k, k), got shape {tuple(matrix.shape)}")
+    return matrix
+
+
+def _check_row_stochastic(attention: torch.Tensor, tolerance: float = 1e-6) -> torch.Tensor:
+    attention = _check_square(attention, "attention")
+    deviation = float((attention.sum(dim=-1) - 1).abs().max())
+    if deviation > tolerance:
+        raise ValueError(f"attention must be row-stochastic (rows summing to 1); the largest deviation is {deviation:.3g}")
+    return attention
+
+
+def perron_index(attention_eigenvalues: torch.Tensor) -> torch.Tensor:
+    r"""Index of the eigenvalue of a row-stochastic matrix that is closest to 1 (the Perron/DC eigenvalue).
+
+    Args:
+        attention_eigenvalues: shape ``(..., n)``, complex or real.
+
+    Returns:
+        Shape ``(...)``, ``torch.long``.
+    """
+    return (attention_eigenvalues - 1).abs().argmin(dim=-1)
+
+
+def update_eigenvalues(attention: torch.Tensor, value_output: torch.Tensor, residual: bool = True) -> torch.Tensor:
+    r"""All eigenvalues of the layer update, :math:`\mu_{ij} = 1 + \lambda^A_i \lambda^H_j` (or :math:`\lambda^A_i \lambda^H_j`).
+
+    Args:
+        attention: ``A``, shape ``(..., n, n)``.
+        value_output: ``H``, shape ``(..., d, d)``; batch shapes must broadcast with ``A``'s.
+        residual: include the identity (the skip connection).
+
+    Returns:
+        Shape ``(..., n, d)``, complex: entry ``[i, j]`` pairs eigenvalue ``i`` of ``A`` (in the order of
+        ``torch.linalg.eigvals``) with eigenvalue ``j`` of ``H``.
+    """
+    lambda_a = torch.linalg.eigvals(_check_square(attention, "attention"))
+    lambda_h = torch.linalg.eigvals(_check_square(value_output, "value_output"))
+    return _products(lambda_a, lambda_h, residual)
+
+
+def _products(lambda_a: torch.Tensor, lambda_h: torch.Tensor, residual: bool) -> torch.Tensor:
+    products = lambda_a.unsqueeze(-1) * lambda_h.unsqueeze(-2)
+    return 1 + products if residual else products
+
+
+@dataclass(frozen=True)
+class DominantMode:
+    r"""The mode of the layer update with the largest modulus, and what it predicts.
+
+    Every field has the batch shape ``(...)`` of the inputs.
+
+    Attributes:
+        attention_index: ``i*``, the index of :math:`\lambda^A_{i^*}` (order of ``torch.linalg.eigvals``).
+        value_index: ``j*``, the index of :math:`\lambda^H_{j^*}`.
+        eigenvalue: :math:`\mu^* = \mu_{i^* j^*}` (complex).
+        is_dc: whether :math:`\lambda^A_{i^*}` is the Perron eigenvalue 1 (the DC, identical-tokens mode).
+        rate: :math:`\max\{|\mu| : \mu \notin \{\mu^*, \bar\mu^*\}\} / |\mu^*|`, the factor per layer by which
+            the other modes fade relative to the dominant one (direction convergence).
+        dc_modulus: :math:`M_{DC} = \max_j |\mu_{1j}|`.
+        hc_modulus: :math:`M_{HC} = \max_{i \ne 1, j} |\mu_{ij}|`.
+        regime_code: index into :data:`REGIMES`.
+    """
+
+    attention_index: torch.Tensor
+    value_index: torch.Tensor
+    eigenvalue: torch.Tensor
+    is_dc: torch.Tensor
+    rate: torch.Tensor
+    dc_modulus: torch.Tensor
+    hc_modulus: torch.Tensor
+    regime_code: torch.Tensor
+
+    @property
+    def modulus(self) -> torch.Tensor:
+        r""":math:`|\mu^*|`, the growth factor per layer of the dominant mode."""
+        return self.eigenvalue.abs()
+
+    @property
+    def hc_dc_rate(self) -> torch.Tensor:
+        r""":math:`M_{HC}/M_{DC}`: below 1 the HC/DC ratio decays like its ``L``-th power (smoothing)."""
+        return self.hc_modulus / self.dc_modulus
+
+    @property
+    def regime(self) -> str | np.ndarray:
+        """The predicted regime: a string, or an array of strings for batched inputs."""
+        names = np.array(REGIMES)[self.regime_code.cpu().numpy()]
+        return str(names) if names.ndim == 0 else names
+
+
+def dominant_mode(attention: torch.Tensor, value_output: torch.Tensor, residual: bool = True,
+                  tolerance: float = 1e-9) -> DominantMode:
+    r"""Which mode of :math:`X \mapsto X + A X H` (or :math:`A X H`) dominates, and the regime it predicts.
+
+    Args:
+        attention: ``A``, shape ``(..., n, n)``, row-stochastic.
+        value_output: ``H``, shape ``(..., d, d)``, real.
+        residual: include the skip connection.
+        tolerance: relative tolerance under which :math:`M_{DC}` and :math:`M_{HC}` count as tied
+            (regime ``"neither"``).
+
+    Returns:
+        A :class:`DominantMode`.
+    """
+    attention = _check_row_stochastic(attention)
+    lambda_a = torch.linalg.eigvals(attention)
+    lambda_h = torch.linalg.eigvals(_check_square(value_output, "value_output"))
+    return dominant_mode_from_spectra(lambda_a, lambda_h, perron_index(lambda_a), residual, tolerance)
+
+
+def dominant_mode_from_spectra(attention_eigenvalues: torch.Tensor, value_eigenvalues: torch.Tensor,
+                               perron: torch.Tensor, residual: bool = True,
+                               tolerance: float = 1e-9) -> DominantMode:
+    r""":func:`dominant_mode` from precomputed spectra (e.g. of a real model's attention maps and weights).
+
+    Args:
+        attention_eigenvalues: :math:`\lambda^A`, shape ``(..., n)``.
+        value_eigenvalues: :math:`\lambda^H`, shape ``(..., d)``.
+        perron: index of the Perron eigenvalue in ``attention_eigenvalues``, shape ``(...)``.
+        residual: include the skip connection.
+        tolerance: relative tolerance for ties.
+    """
+    if attention_eigenvalues.ndim < 1 or value_eigenvalues.ndim < 1:
+        raise ValueError("attention_eigenvalues and value_eigenvalues must have shape (..., n) and (..., d)")
+    mu = _products(attention_eigenvalues.to(torch.complex128), value_eigenvalues.to(torch.complex128), residual)
+    n, d = mu.shape[-2:]
+    modulus = mu.abs()
+    flat = modulus.flatten(-2)
+    best = flat.argmax(dim=-1)
+    attention_index, value_index = best // d, best % d
+    eigenvalue = mu.flatten(-2).gather(-1, best.unsqueeze(-1)).squeeze(-1)
+
+    scale = eigenvalue.abs().clamp_min(torch.finfo(torch.float64).tiny).unsqueeze(-1)
+    same = ((mu.flatten(-2) - eigenvalue.unsqueeze(-1)).abs() <= tolerance * scale) | (
+        (mu.flatten(-2) - eigenvalue.conj().unsqueeze(-1)).abs() <= tolerance * scale
+    )
+    rest = flat.masked_fill(same, 0.0).max(dim=-1).values
+    rate = rest / scale.squeeze(-1)
+
+    is_perron_row = torch.arange(n, device=mu.device) == perron.unsqueeze(-1)  # (..., n)
+    dc_modulus = modulus.masked_fill(~is_perron_row.unsqueeze(-1), -1.0).flatten(-2).max(dim=-1).values
+    hc_modulus = modulus.masked_fill(is_perron_row.unsqueeze(-1), -1.0).flatten(-2).max(dim=-1).values.clamp_min(0.0)
+    regime = torch.full_like(best, 2)
+    regime[dc_modulus > hc_modulus * (1 + tolerance)] = 0
+    regime[hc_modulus > dc_modulus * (1 + tolerance)] = 1
+    return DominantMode(
+        attention_index=attention_index,
+        value_index=value_index,
+        eigenvalue=eigenvalue,
+        is_dc=attention_index == perron,
+        rate=rate,
+        dc_modulus=dc_modulus,
+        hc_modulus=hc_modulus,
+        regime_code=regime,
+    )
+
+
+def endpoint_gap(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor | float) -> torch.Tensor:
+    r""":math:`g(1) - g(\lambda_{\min})` of the phase lemma, :math:`g(\lambda) = |1 + \lambda \lambda^H|^2`.
+
+    Equals :math:`r (1 - \lambda_{\min}) (r (1 + \lambda_{\min}) + 2\cos\theta)` for :math:`\lambda^H = r e^{i\theta}`.
+
+    Args:
+        value_eigenvalue: :math:`\lambda^H`, any shape, complex or real.
+        attention_min: the smallest eigenvalue of ``A`` (real spectrum), broadcastable.
+
+    Returns:
+        Real tensor of the broadcast shape; positive exactly when the DC candidate wins.
+    """
+    value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
+    attention_min = torch.as_tensor(attention_min, dtype=torch.float64)
+    return (1 + value_eigenvalue).abs() ** 2 - (1 + attention_min * value_eigenvalue).abs() ** 2
+
+
+def phase_condition(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor | float) -> torch.Tensor:
+    r"""The phase lemma's test: :math:`\cos\theta > -r(1 + \lambda_{\min})/2` for :math:`\lambda^H = r e^{i\theta}`.
+
+    True exactly when, for a real attention spectrum in :math:`[\lambda_{\min}, 1]` with
+    :math:`\lambda_{\min} < 1`, the DC eigenvalue :math:`1 + \lambda^H` has a larger modulus than every
+    :math:`1 + \lambda^A \lambda^H`. (Zero-modulus :math:`\lambda^H` gives ``False``.)
+
+    Returns:
+        Boolean tensor of the broadcast shape.
+    """
+    value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
+    attention_min = torch.as_tensor(attention_min, dtype=torch.float64)
+    r, theta = value_eigenvalue.abs(), value_eigenvalue.angle()
+    return (r > 0) & (torch.cos(theta) > -r * (1 + attention_min) / 2)
+
+
+def mode_coordinates(attention: torch.Tensor, value_output: torch.Tensor, x: torch.Tensor,
+                     residual: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Coordinates of ``X`` in the eigen-matrix basis, ``X = sum_ij C_ij v_i w_j^T``, with each mode's eigenvalue.
+
+    With ``V`` the right eigenvectors of ``A`` (columns) and ``W`` the left eigenvectors of ``H``
+    (columns, :math:`w_j^\top H = \lambda_j w_j^\top`), :math:`C = V^{-1} X W^{-\top}`. Needs
+    diagonalisable ``A`` and ``H``.
+
+    Args:
+        attention: shape ``(..., n, n)``.
+        value_output: shape ``(..., d, d)``.
+        x: shape ``(..., n, d)``.
+        residual: whether the eigenvalues returned include the skip connection's ``1 +``.
+
+    Returns:
+        ``(eigenvalues, coordinates)``, both shape ``(..., n, d)`` and complex: entry ``[i, j]`` is
+        :math:`\mu_{ij}` and :math:`C_{ij}`, in the same order.
+    """
+    lambda_a, right_a = torch.linalg.eig(_check_square(attention, "attention"))
+    lambda_h, left_h = torch.linalg.eig(_check_square(value_output, "value_output").transpose(-1, -2))
+    x = check_tokens(x).to(right_a.dtype)
+    coordinates = torch.linalg.solve(right_a, x) @ torch.linalg.inv(left_h).transpose(-1, -2)
+    return _products(lambda_a, lambda_h, residual), coordinates
+
+
+def power_iteration(attention: torch.Tensor, value_output: torch.Tensor, x: torch.Tensor, depth: int,
+                    residual: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    r"""Iterate the layer ``depth`` times, renormalising after each layer (the direction is unchanged).
+
+    Args:
+        attention: ``A``, shape ``(..., n, n)``.
+        value_output: ``H``, shape ``(..., d, d)``.
+        x: :math:`X_0`, shape ``(..., n, d)``.
+        depth: number of layers.
+        residual: include the skip connection.
+
+    Returns:
+        ``(direction, log_growth)``: :math:`X_L/\lVert X_L \rVert_F`, shape ``(..., n, d)``, and
+        :math:`\log(\lVert X_{\ell+1} \rVert_F / \lVert X_\ell \rVert_F)` for every layer, shape ``(..., depth)``.
+    """
+    attention = _check_square(attention, "attention")
+    value_output = _check_square(value_output, "value_output")
+    x = check_tokens(x)
+    if not isinstance(depth, int) or depth < 1:
+        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    x = x / torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
+    growth = []
+    for _ in range(depth):
+        update = attention @ x @ value_output
+        x = x + update if residual else update
+        norm = torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
+        growth.append(norm.squeeze(-1).squeeze(-1).log())
+        x = x / norm
+    return x, torch.stack(growth, dim=-1)
