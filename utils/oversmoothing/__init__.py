@@ -6,6 +6,7 @@ The most used names are re-exported here::
     table = ovs.layer_metrics(model.forward_intermediates(x).hidden_states)
 """
 
+from . import generators, spectrum
 from .metrics import (
     METRICS,
     consensus_distance,
@@ -33,6 +34,8 @@ from .runtime import by_profile, describe_environment, get_device, get_profile, 
 __version__ = "0.1.0"
 
 __all__ = [
+    "generators",
+    "spectrum",
     "METRICS",
     "CharTransformer",
     "Intermediates",

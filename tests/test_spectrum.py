@@ -1,0 +1,263 @@
+"""The theory's predictions against simulation, and the spectrum functions against closed forms."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+import sympy as sp
+import torch
+
+import oversmoothing as ovs
+from oversmoothing import generators as gen
+from oversmoothing import spectrum
+
+N, D = 6, 4
+PER_CELL = 26  # pairs per (attention kind, H kind, residual) cell: 5 x 4 x 2 x 26 = 1,040 pairs
+GAP_TOLERANCE = 0.02  # only pairs whose dominant mode leads by more than 2 % per layer are judged
+DEPTH = 1800  # (1 - 0.02) ** 1800 < 2e-16: the non-dominant modes are below float64 resolution
+GROWTH_TOLERANCE = 1e-6  # relative error of the measured per-layer growth against |mu*|
+HC_DC_RATE_TOLERANCE = 0.03  # relative error of the measured decay of the HC part against M_HC / M_DC
+
+
+def attention_batch(kind: str, generator: torch.Generator) -> torch.Tensor:
+    if kind == "circulant":
+        weights = torch.rand(PER_CELL, 1, 1, generator=generator, dtype=torch.float64) * 0.9 + 0.05
+        return weights * gen.circulant_attention(N, 1.0, dtype=torch.float64) + (1 - weights) / N
+    make = {
+        "softmax": gen.softmax_attention,
+        "symmetric": gen.symmetric_kernel_attention,
+        "doubly stochastic": gen.doubly_stochastic_attention,
+        "causal": gen.causal_attention,
+    }[kind]
+    temperature = float(torch.empty(1).uniform_(0.3, 2.0, generator=generator))
+    return make(N, key_dim=4, temperature=temperature, batch=(PER_CELL,), generator=generator)
+
+
+def value_output_batch(kind: str, generator: torch.Generator) -> torch.Tensor:
+    def uniform(low: float, high: float, *shape: int) -> torch.Tensor:
+        return torch.empty(*shape, dtype=torch.float64).uniform_(low, high, generator=generator)
+
+    if kind == "complex":
+        modulus, phase = uniform(0.2, 1.5, PER_CELL, D // 2), uniform(0.1, math.pi - 0.1, PER_CELL, D // 2)
+        pairs = torch.polar(modulus, phase)
+        eigenvalues = torch.cat([pairs, pairs.conj()], dim=-1)
+        return gen.value_output_from_spectrum(eigenvalues, generator=generator)
+    if kind == "symmetric positive":
+        return gen.value_output_from_spectrum(uniform(0.05, 1.0, PER_CELL, D), symmetric=True, generator=generator)
+    if kind == "sharpening":
+        return gen.value_output_from_spectrum(uniform(-1.0, -0.2, PER_CELL, D), generator=generator)
+    return gen.value_output_from_spectrum(uniform(-1.5, 1.5, PER_CELL, D), generator=generator)
+
+
+def simulate(attention, value_output, x, residual):
+    """Normalised power iteration that also records the relative consensus distance per layer.
+
+    Returns the final direction, the per-layer growth factor measured from the last iterates, and the
+    consensus distances. For a real dominant eigenvalue the growth is the norm ratio of the last layer;
+    for a complex pair the norm oscillates, so the modulus is read off three consecutive iterates
+    x2 = t x1 - s x0 (Cayley-Hamilton on the invariant plane), with s = |mu|^2.
+    """
+    x = x / torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
+    consensus, last = [], []
+    for _ in range(DEPTH):
+        update = attention @ x @ value_output
+        x = x + update if residual else update
+        last = (last + [x])[-3:]
+        x = x / torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
+        consensus.append(ovs.consensus_distance(x))
+    # `one` and `two` are the images of the unit-norm `previous` after one and two more layers
+    previous = last[0] / torch.linalg.vector_norm(last[0], dim=(-2, -1), keepdim=True)
+    one, two = last[1], last[2] * torch.linalg.vector_norm(last[1], dim=(-2, -1), keepdim=True)
+    system = torch.stack([one.flatten(-2), -previous.flatten(-2)], dim=-1)
+    t_and_s = torch.linalg.lstsq(system, two.flatten(-2).unsqueeze(-1)).solution.squeeze(-1)
+    real_growth = torch.linalg.vector_norm(last[2], dim=(-2, -1))
+    pair_growth = t_and_s[..., 1].clamp_min(0).sqrt()
+    return x, real_growth, pair_growth, torch.stack(consensus, -1)
+
+
+def measured_hc_decay(consensus: torch.Tensor) -> torch.Tensor:
+    """Per-layer decay factor of the HC part, over the layers where it lies between 1e-3 and 1e-11."""
+    logs = consensus.log()
+    window = (consensus < 1e-3) & (consensus > 1e-11)
+    first = torch.where(window.any(-1), window.float().argmax(-1), torch.zeros_like(window[..., 0], dtype=torch.long))
+    last = window.shape[-1] - 1 - window.flip(-1).float().argmax(-1)
+    span = (last - first).clamp_min(1)
+    rise = logs.gather(-1, last.unsqueeze(-1)).squeeze(-1) - logs.gather(-1, first.unsqueeze(-1)).squeeze(-1)
+    return torch.where((last - first) >= 8, (rise / span).exp(), torch.full_like(rise, float("nan")))
+
+
+@pytest.fixture(scope="module")
+def sweep():
+    generator = torch.Generator().manual_seed(2024)
+    rows = []
+    for attention_kind in ("softmax", "symmetric", "doubly stochastic", "causal", "circulant"):
+        for value_kind in ("complex", "symmetric positive", "sharpening", "mixed"):
+            for residual in (True, False):
+                attention = attention_batch(attention_kind, generator)
+                value_output = value_output_batch(value_kind, generator)
+                x = torch.randn(PER_CELL, N, D, generator=generator, dtype=torch.float64)
+                predicted = spectrum.dominant_mode(attention, value_output, residual=residual)
+                direction, real_growth, pair_growth, consensus = simulate(attention, value_output, x, residual)
+                complex_pair = predicted.eigenvalue.imag.abs() > 1e-9 * predicted.modulus
+                mu, coordinates = spectrum.mode_coordinates(attention, value_output, direction, residual=residual)
+                strongest = coordinates.abs().flatten(-2).argmax(-1, keepdim=True)
+                rows.append(dict(
+                    label=f"{attention_kind} / {value_kind} / {'residual' if residual else 'no residual'}",
+                    predicted=predicted,
+                    measured_mu=mu.flatten(-2).gather(-1, strongest).squeeze(-1),
+                    growth=torch.where(complex_pair, pair_growth, real_growth),
+                    consensus=consensus,
+                    hc_decay=measured_hc_decay(consensus),
+                ))
+    return rows
+
+
+def test_sweep_has_at_least_1000_pairs_and_most_are_judged(sweep):
+    total = sum(len(row["growth"]) for row in sweep)
+    judged = sum(int((1 - row["predicted"].rate > GAP_TOLERANCE).sum()) for row in sweep)
+    sharpening = sum(int(((1 - row["predicted"].rate > GAP_TOLERANCE) & (row["predicted"].regime_code == 1)).sum())
+                     for row in sweep)
+    assert total >= 1000
+    assert judged >= 0.6 * total, f"only {judged} of {total} pairs have a spectral gap above {GAP_TOLERANCE}"
+    assert sharpening >= 50, f"only {sharpening} judged pairs are predicted to sharpen"
+
+
+def test_simulation_lands_on_the_predicted_dominant_mode(sweep):
+    mismatches = []
+    for row in sweep:
+        predicted = row["predicted"]
+        judged = 1 - predicted.rate > GAP_TOLERANCE
+        scale = predicted.modulus
+        same = ((row["measured_mu"] - predicted.eigenvalue).abs() < 1e-6 * scale) | (
+            (row["measured_mu"] - predicted.eigenvalue.conj()).abs() < 1e-6 * scale
+        )
+        mismatches += [(row["label"], int(k)) for k in torch.nonzero(judged & ~same).flatten()]
+    assert not mismatches, f"{len(mismatches)} pairs off their predicted mode: {mismatches[:10]}"
+
+
+def test_measured_regime_matches_the_prediction(sweep):
+    mismatches = []
+    for row in sweep:
+        predicted = row["predicted"]
+        judged = (1 - predicted.rate > GAP_TOLERANCE) & (predicted.regime_code != 2)
+        final = row["consensus"][..., -1]
+        measured_smoothing = final < 1e-9
+        measured_sharpening = final > 1e-3
+        expected_smoothing = predicted.regime_code == 0
+        wrong = judged & ((expected_smoothing & ~measured_smoothing) | (~expected_smoothing & ~measured_sharpening))
+        assert bool((predicted.is_dc == expected_smoothing)[judged].all()), row["label"]
+        mismatches += [(row["label"], int(k), float(final[k])) for k in torch.nonzero(wrong).flatten()]
+    assert not mismatches, f"{len(mismatches)} regime mismatches: {mismatches[:10]}"
+
+
+def test_measured_growth_equals_the_dominant_modulus(sweep):
+    for row in sweep:
+        predicted = row["predicted"]
+        judged = (1 - predicted.rate > GAP_TOLERANCE) & (predicted.modulus > 1e-6)
+        error = ((row["growth"] - predicted.modulus).abs() / predicted.modulus)[judged]
+        assert bool((error < GROWTH_TOLERANCE).all()), (row["label"], error.max())
+
+
+def test_measured_hc_decay_equals_the_predicted_rate_in_smoothing_cases(sweep):
+    checked = 0
+    for row in sweep:
+        predicted = row["predicted"]
+        # a unique HC-dominant modulus (no oscillating complex HC pair) makes the decay geometric
+        judged = (predicted.regime_code == 0) & (1 - predicted.hc_dc_rate > GAP_TOLERANCE) & ~row["hc_decay"].isnan()
+        if not bool(judged.any()):
+            continue
+        error = ((row["hc_decay"] - predicted.hc_dc_rate).abs() / predicted.hc_dc_rate)[judged]
+        checked += int(judged.sum())
+        assert float(error.median()) < HC_DC_RATE_TOLERANCE, (row["label"], error)
+    assert checked >= 200
+
+
+def test_no_residual_always_predicts_smoothing_for_positive_attention(sweep):
+    for row in sweep:
+        if "no residual" in row["label"] and row["label"].split(" / ")[0] in ("softmax", "symmetric", "doubly stochastic"):
+            assert bool((row["predicted"].regime_code == 0).all()), row["label"]
+
+
+def test_update_eigenvalues_match_the_kronecker_matrix():
+    generator = torch.Generator().manual_seed(1)
+    attention = gen.softmax_attention(5, generator=generator)
+    value_output = torch.randn(3, 3, generator=generator, dtype=torch.float64)
+    kronecker = torch.eye(15, dtype=torch.float64) + torch.kron(value_output.T.contiguous(), attention)
+    expected = torch.linalg.eigvals(kronecker)
+    mu = spectrum.update_eigenvalues(attention, value_output).flatten()
+    for value in mu:
+        assert float((expected - value).abs().min()) < 1e-10
+    no_residual = spectrum.update_eigenvalues(attention, value_output, residual=False).flatten()
+    torch.testing.assert_close(no_residual + 1, mu)
+
+
+def test_endpoint_gap_matches_the_sympy_factorisation():
+    r, theta, lam = sp.symbols("r theta lambda_min", real=True)
+    g = lambda a: (1 + a * r * sp.cos(theta)) ** 2 + (a * r * sp.sin(theta)) ** 2  # noqa: E731
+    factored = r * (1 - lam) * (r * (1 + lam) + 2 * sp.cos(theta))
+    assert sp.simplify(g(1) - g(lam) - factored) == 0
+    values = torch.polar(torch.tensor([0.5, 1.2, 0.9], dtype=torch.float64), torch.tensor([0.3, 2.5, math.pi], dtype=torch.float64))
+    lambda_min = torch.tensor([-0.4, 0.1, -0.9], dtype=torch.float64)
+    expected = [float(factored.subs({r: abs(complex(v)), theta: math.atan2(v.imag, v.real), lam: float(m)}))
+                for v, m in zip(values, lambda_min)]
+    torch.testing.assert_close(spectrum.endpoint_gap(values, lambda_min), torch.tensor(expected, dtype=torch.float64))
+    torch.testing.assert_close(spectrum.phase_condition(values, lambda_min), torch.tensor(expected) > 0)
+
+
+def test_negative_spectrum_in_minus_one_to_zero_is_never_dc_dominant():
+    generator = torch.Generator().manual_seed(3)
+    attention = gen.softmax_attention(8, batch=(200,), generator=generator)
+    eigenvalues = -torch.rand(200, 5, generator=generator, dtype=torch.float64).clamp_min(1e-3)
+    value_output = gen.value_output_from_spectrum(eigenvalues, generator=generator)
+    mode = spectrum.dominant_mode(attention, value_output)
+    assert not bool(mode.is_dc.any())
+    assert set(mode.regime) == {"sharpening"}
+
+
+def test_the_bound_minus_one_is_tight():
+    # lambda_H = -1.9 and non-Perron attention eigenvalues near 0.99: the DC mode wins (0.9 > 0.881)
+    n = 6
+    attention = 0.99 * torch.eye(n, dtype=torch.float64) + 0.01 / n
+    value_output = torch.diag(torch.tensor([-1.9, -0.5], dtype=torch.float64))
+    mode = spectrum.dominant_mode(attention, value_output)
+    assert bool(mode.is_dc) and mode.regime == "smoothing"
+    assert math.isclose(float(mode.modulus), 0.9, rel_tol=1e-12)
+
+
+def test_perron_index_and_dominant_mode_fields():
+    attention = gen.circulant_attention(4, next_weight=0.5)
+    mode = spectrum.dominant_mode(attention, torch.diag(torch.tensor([0.5, -0.2], dtype=torch.float64)))
+    eigenvalues = torch.linalg.eigvals(attention)
+    assert abs(complex(eigenvalues[spectrum.perron_index(eigenvalues)]) - 1) < 1e-12
+    assert mode.regime == "smoothing" and bool(mode.is_dc)
+    assert math.isclose(float(mode.dc_modulus), 1.5) and math.isclose(float(mode.hc_modulus), 1 + 0.5 * 0.2, rel_tol=1e-9)
+    assert math.isclose(float(mode.hc_dc_rate), float(mode.hc_modulus) / 1.5)
+
+
+def test_ties_are_neither():
+    mode = spectrum.dominant_mode(torch.full((3, 3), 1 / 3, dtype=torch.float64), torch.zeros(2, 2, dtype=torch.float64))
+    assert mode.regime == "neither"
+
+
+def test_bad_inputs():
+    with pytest.raises(ValueError, match="row-stochastic"):
+        spectrum.dominant_mode(2 * torch.eye(3, dtype=torch.float64), torch.eye(2, dtype=torch.float64))
+    with pytest.raises(ValueError, match="value_output must be square"):
+        spectrum.dominant_mode(torch.eye(3, dtype=torch.float64), torch.ones(2, 3, dtype=torch.float64))
+    with pytest.raises(ValueError, match="depth"):
+        spectrum.power_iteration(torch.eye(3, dtype=torch.float64), torch.eye(2, dtype=torch.float64),
+                                 torch.ones(3, 2, dtype=torch.float64), 0)
+    with pytest.raises(TypeError, match="attention"):
+        spectrum.update_eigenvalues(torch.eye(3, dtype=torch.long), torch.eye(2))
+
+
+def test_power_iteration_matches_the_stack_direction_and_growth():
+    generator = torch.Generator().manual_seed(5)
+    attention = gen.softmax_attention(5, generator=generator)
+    value_output = torch.randn(3, 3, generator=generator, dtype=torch.float64) / 3
+    x = torch.randn(5, 3, generator=generator, dtype=torch.float64)
+    direction, log_growth = spectrum.power_iteration(attention, value_output, x, 10)
+    final = ovs.LinearAttentionStack(attention, value_output, 10)(x)
+    torch.testing.assert_close(direction, final / torch.linalg.norm(final))
+    torch.testing.assert_close(log_growth.sum(), (torch.linalg.norm(final) / torch.linalg.norm(x)).log())

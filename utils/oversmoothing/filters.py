@@ -1,0 +1,157 @@
+r"""The two anti-oversmoothing filters of Wang et al. (2022), as pure tensor functions, and a rate estimate.
+
+With :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`, :math:`\mathrm{DC}[Y] = P Y` and
+:math:`\mathrm{HC}[Y] = (I - P) Y`:
+
+- :func:`attnscale` rescales the high-pass part of an attention matrix,
+  :math:`\hat A = A_{DC} + (1 + \omega) A_{HC}` with :math:`A_{DC} = P` and :math:`A_{HC} = A - P`,
+  one scalar :math:`\omega` per head;
+- :func:`featscale` rescales the two frequency bands of an attention output per channel,
+  :math:`Y' = Y + \mathrm{DC}[Y]\,\mathrm{diag}(s_{DC}) + \mathrm{HC}[Y]\,\mathrm{diag}(s_{HC})`.
+
+Both follow the reference code of Wang et al. (``attnscale.py`` and ``featscale.py``), where
+:math:`\omega`, :math:`s_{DC}` and :math:`s_{HC}` are learnable and initialised to zero (the identity).
+
+:func:`geometric_decay_rate` measures the factor per step by which a positive sequence (an HC/DC ratio
+over depth, a rank-one residual) shrinks, the measured counterpart of the rates that
+:mod:`oversmoothing.spectrum` predicts.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import torch
+
+from ._validation import check_tokens
+
+__all__ = ["attnscale", "featscale", "geometric_decay_rate"]
+
+
+def _as_real_tensor(value: float | torch.Tensor, name: str, like: torch.Tensor) -> torch.Tensor:
+    """``value`` as a finite real tensor with ``like``'s dtype and device."""
+    if isinstance(value, bool):
+        raise TypeError(f"{name} must be a float or a real tensor, got a bool")
+    if isinstance(value, (int, float)):
+        value = torch.tensor(float(value))
+    if not isinstance(value, torch.Tensor):
+        raise TypeError(f"{name} must be a float or a real tensor, got {type(value).__name__}")
+    if value.is_complex() or not (value.is_floating_point() or value.dtype in (torch.int32, torch.int64)):
+        raise TypeError(f"{name} must be real (a floating dtype), got {value.dtype}")
+    if not bool(torch.isfinite(value).all()):
+        raise ValueError(f"{name} contains NaN or infinite entries")
+    return value.to(dtype=like.dtype, device=like.device)
+
+
+def attnscale(attention: torch.Tensor, omega: float | torch.Tensor) -> torch.Tensor:
+    r"""AttnScale: :math:`\hat A = A_{DC} + (1 + \omega) A_{HC}`, the high-pass part of ``A`` scaled by :math:`1 + \omega`.
+
+    Here :math:`A_{DC} = \tfrac1n \mathbf 1 \mathbf 1^\top` (the uniform attention) and
+    :math:`A_{HC} = A - A_{DC}`. For every ``X``, :math:`\mathrm{HC}[\hat A X] = (1 + \omega)\,\mathrm{HC}[A X]`;
+    :math:`\mathrm{DC}[\hat A X] = \mathrm{DC}[A X]` holds for every ``X`` exactly when the columns of ``A``
+    sum to one. When the rows of ``A`` sum to one, so do those of :math:`\hat A`, and the eigenvalues of
+    :math:`\hat A` are 1 and :math:`(1 + \omega)\lambda` for the other eigenvalues :math:`\lambda` of ``A``.
+    :math:`\omega = 0` returns ``A``; :math:`\omega = -1` returns the uniform attention.
+
+    Args:
+        attention: ``A``, shape ``(..., n, n)``, real and finite (usually row-stochastic, e.g. one
+            attention map per head with shape ``(B, heads, n, n)``).
+        omega: a float, or a real tensor whose shape broadcasts with the batch shape ``(...)`` of
+            ``attention``; shape ``(heads,)`` gives one scalar per head for attention of shape
+            ``(B, heads, n, n)``, and a shape ``(k, 1, ..., 1)`` sweeps ``k`` values.
+
+    Returns:
+        :math:`\hat A`, shape ``(*broadcast(omega.shape, ...), n, n)``, the dtype of ``attention``.
+
+    Raises:
+        TypeError: ``attention`` is not a real floating tensor, or ``omega`` is not real.
+        ValueError: ``attention`` is not square or not finite; ``omega`` is not finite or does not
+            broadcast with the batch shape of ``attention``.
+    """
+    attention = check_tokens(attention, "attention")
+    n = attention.shape[-1]
+    if attention.shape[-2] != n:
+        raise ValueError(f"attention must be square (..., n, n), got shape {tuple(attention.shape)}")
+    omega = _as_real_tensor(omega, "omega", attention)
+    try:
+        torch.broadcast_shapes(omega.shape, attention.shape[:-2])
+    except RuntimeError as error:
+        raise ValueError(
+            f"omega of shape {tuple(omega.shape)} does not broadcast with the batch shape "
+            f"{tuple(attention.shape[:-2])} of attention (one scalar per matrix, e.g. per head)"
+        ) from error
+    uniform = 1.0 / n
+    return uniform + (1 + omega[..., None, None]) * (attention - uniform)
+
+
+def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.Tensor) -> torch.Tensor:
+    r"""FeatScale: :math:`Y' = Y + s_{DC} \odot \mathrm{DC}[Y] + s_{HC} \odot \mathrm{HC}[Y]`, per channel.
+
+    Channel ``k`` of the DC band is multiplied by :math:`1 + s_{DC,k}` and channel ``k`` of the HC band
+    by :math:`1 + s_{HC,k}`: :math:`\mathrm{DC}[Y'] = \mathrm{DC}[Y]\,\mathrm{diag}(1 + s_{DC})` and
+    :math:`\mathrm{HC}[Y'] = \mathrm{HC}[Y]\,\mathrm{diag}(1 + s_{HC})` exactly. Zero weights return ``Y``.
+
+    Args:
+        y: the attention output ``Y``, shape ``(..., n, d)``, real and finite.
+        s_dc: :math:`s_{DC}`, a float (the same for every channel) or a real tensor of shape ``(d,)``.
+        s_hc: :math:`s_{HC}`, a float or a real tensor of shape ``(d,)``.
+
+    Returns:
+        :math:`Y'`, shape ``(..., n, d)``, the dtype of ``y``.
+
+    Raises:
+        TypeError: ``y`` is not a real floating tensor, or a weight is not real.
+        ValueError: a weight does not have shape ``(d,)`` (or ``()``), or is not finite; ``y`` is not finite.
+    """
+    y = check_tokens(y, "y")
+    d = y.shape[-1]
+    weights = []
+    for value, name in ((s_dc, "s_dc"), (s_hc, "s_hc")):
+        weight = _as_real_tensor(value, name, y)
+        if weight.shape not in ((), (d,)):
+            raise ValueError(f"{name} must be a float or have shape ({d},) (one weight per channel), "
+                             f"got shape {tuple(weight.shape)}")
+        weights.append(weight)
+    mean = y.mean(dim=-2, keepdim=True)
+    return y + weights[0] * mean + weights[1] * (y - mean)
+
+
+def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, floor: float = 1e-10) -> float:
+    r"""The factor per step by which a positive sequence decays: :math:`e^{b}` for the least-squares slope ``b``
+    of :math:`\log v_t` against ``t``.
+
+    Only the steps ``t >= start`` with :math:`v_t > \mathrm{floor} \cdot v_{\mathrm{start}}` enter the fit, so
+    that rounding error at the bottom of a fast decay does not bias it. For :math:`v_t = C \rho^t` the
+    result is :math:`\rho`; an oscillating factor of bounded ratio (a complex eigenvalue pair) adds an
+    error that shrinks like one over the length of the window.
+
+    Args:
+        values: shape ``(T,)``, positive and finite (``inf`` and ``nan`` are not allowed).
+        start: first step of the fit.
+        floor: relative floor, in ``(0, 1)``.
+
+    Returns:
+        The rate :math:`\rho > 0` (a float).
+
+    Raises:
+        ValueError: ``values`` is not one-dimensional, positive and finite; fewer than two steps remain
+            for the fit; ``start`` or ``floor`` is out of range.
+    """
+    sequence = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=np.float64)
+    if sequence.ndim != 1:
+        raise ValueError(f"values must be one-dimensional, got shape {sequence.shape}")
+    if not np.all(np.isfinite(sequence)) or not np.all(sequence > 0):
+        raise ValueError("values must be positive and finite")
+    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < len(sequence):
+        raise ValueError(f"start must be an int in [0, {len(sequence)}), got {start!r}")
+    if not 0 < floor < 1:
+        raise ValueError(f"floor must lie in (0, 1), got {floor!r}")
+    steps = np.arange(start, len(sequence))
+    window = sequence[start:] > floor * sequence[start]
+    # stop at the first value below the floor: what follows is rounding noise
+    stop = int(np.argmin(window)) if not window.all() else len(window)
+    if stop < 2:
+        raise ValueError(f"fewer than two steps above the floor after start={start}; lower start or floor")
+    slope = np.polyfit(steps[:stop], np.log(sequence[start:start + stop]), 1)[0]
+    return math.exp(slope)
