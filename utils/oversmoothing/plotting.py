@@ -25,7 +25,7 @@ REGIME_COLORS: dict[str, str] = {
 }
 """The colour of each regime, the same in every figure of the book (Okabe-Ito palette)."""
 
-EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#56b4e9", "#f0e442", "#000000")
+EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#56b4e9", "#000000")
 """Colours for curves that are not a regime, in order."""
 
 LOG_SCALE_METRICS = frozenset({"hc_dc_ratio", "consensus_distance", "rank_one_residual", "sigma_ratio"})
