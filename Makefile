@@ -9,12 +9,15 @@ VENDOR := book/vendor
 CHAPTERS := $(wildcard chapters/*.md)
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit chapters html-check notebooks check-notebooks vendor browser bench gpu-check clean lock help
+.PHONY: book test unit chapters html-check notebooks vendor browser bench gpu-check clean lock help \
+	student-notebooks student-book
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
 	@echo "make test        unit tests, chapters executed, book built with -W, pages checked in Chromium"
 	@echo "make notebooks   write the output-free .ipynb paired with each chapter (for Colab)"
+	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
+	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
 	@echo "make bench       benchmarks (not part of the tests)"
 	@echo "make gpu-check   on a CUDA machine: every chapter in the full profile, benchmarks, a report"
 
@@ -42,6 +45,16 @@ book: $(VENV)/.installed $(VENDOR)/.vendored
 
 notebooks: $(VENV)/.installed
 	$(PY) scripts/pair_notebooks.py write $(CHAPTERS)
+
+STUDENT_SRC := _build/student_src
+
+student-notebooks: $(VENV)/.installed
+	$(PY) scripts/student_edition.py notebooks _build/student_notebooks
+
+student-book: $(VENV)/.installed $(VENDOR)/.vendored
+	rm -rf $(STUDENT_SRC)
+	$(PY) scripts/student_edition.py source $(STUDENT_SRC)
+	$(JB) build $(STUDENT_SRC) --warningiserror --keep-going
 
 unit: $(VENV)/.installed
 	$(PY) -m pytest -m "not slow and not html" -q

@@ -13,6 +13,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
+import oversmoothing as ovs
 from oversmoothing.metrics import (
     METRICS,
     consensus_distance,
@@ -629,3 +630,15 @@ def test_metrics_on_cuda_match_cpu(dtype):
         torch.testing.assert_close(on_gpu.cpu(), function(x), rtol=1e-4, atol=1e-4, msg=name)
     pd.testing.assert_frame_equal(layer_metrics(x.cuda()), layer_metrics(x), rtol=1e-4, atol=1e-4)
     close(mean_cosine_similarity(x.cuda(), exclude=[0]).cpu(), mean_cosine_similarity(x, exclude=[0]), tol=1e-4)
+
+
+@pytest.mark.parametrize("dtype, scale", [(torch.float64, 1e200), (torch.float64, 1e-200), (torch.float32, 1e25), (torch.float32, 1e-25)])
+def test_scale_free_metrics_survive_extreme_magnitudes(dtype, scale):
+    # deep residual stacks grow or shrink geometrically; the scale-invariant metrics must not overflow
+    x = torch.randn(2, 6, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64) + 0.5
+    reference = ovs.layer_metrics(x.unsqueeze(1))
+    extreme = ovs.layer_metrics((x * scale).to(dtype).unsqueeze(1))
+    tolerance = 1e-9 if dtype == torch.float64 else 1e-4
+    assert ((reference - extreme).abs().drop(columns="layer") < tolerance).all().all(), (reference, extreme)
+    torch.testing.assert_close(ovs.cosine_similarity_matrix((x * scale).to(dtype)).double(),
+                               ovs.cosine_similarity_matrix(x), atol=tolerance, rtol=0)

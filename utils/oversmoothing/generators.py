@@ -192,6 +192,8 @@ def value_output_from_spectrum(eigenvalues: torch.Tensor, *, symmetric: bool = F
 def _real_block_diagonal(eigenvalues: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     r"""The real block-diagonal matrix with the given spectrum: the real eigenvalues first, then a block
     ``[[a, b], [-b, a]]`` for each conjugate pair ``a \pm ib``. Shape ``(*batch, d, d)``."""
+    if not eigenvalues.is_complex() or not bool((eigenvalues.imag != 0).any()):
+        return torch.diag_embed(eigenvalues.real if eigenvalues.is_complex() else eigenvalues).to(dtype)
     *batch, d = eigenvalues.shape
     flat = eigenvalues.to(torch.complex128).reshape(-1, d)
     blocks = torch.zeros(flat.shape[0], d, d, dtype=dtype)

@@ -38,6 +38,16 @@ def _working_dtype(x: torch.Tensor) -> torch.Tensor:
     return x.float() if x.dtype in (torch.float16, torch.bfloat16) else x
 
 
+def _scale_free(x: torch.Tensor) -> torch.Tensor:
+    """``x`` divided by its largest entry (per matrix) when its entries are so large or small that squared
+    norms would overflow or underflow; for the scale-invariant metrics only. Shape unchanged."""
+    scale = x.detach().abs().amax(dim=(-2, -1), keepdim=True)
+    info = torch.finfo(x.dtype)
+    if bool(((scale > info.max**0.25) | ((scale < info.tiny**0.25) & (scale > 0))).any()):
+        return x / torch.where(scale > 0, scale, torch.ones_like(scale))
+    return x
+
+
 def select_tokens(x: torch.Tensor, exclude: Sequence[int] | None = None) -> torch.Tensor:
     """Drop the tokens at positions ``exclude`` (e.g. ``[0]`` for a class token).
 
@@ -95,7 +105,7 @@ def mean_cosine_similarity(x: torch.Tensor, exclude: Sequence[int] | None = None
     n = x.shape[-2]
     if n < 2:
         raise ValueError(f"x must have at least 2 tokens (after exclude) for a pairwise similarity, got {n}")
-    x = _working_dtype(x)
+    x = _scale_free(_working_dtype(x))
     # sum_i x_i / ||x_i|| as a (1, n) @ (n, d) product, so no (n, d) temporary is made.
     total = (_token_norms(x).reciprocal().transpose(-1, -2) @ x).squeeze(-2)
     return (total.pow(2).sum(dim=-1) - n) / (n * (n - 1))
@@ -112,7 +122,7 @@ def cosine_similarity_matrix(x: torch.Tensor) -> torch.Tensor:
 
     Memory is quadratic in ``n``; use :func:`mean_cosine_similarity` when only the mean is needed.
     """
-    unit = _unit_tokens(_working_dtype(check_tokens(x)))
+    unit = _unit_tokens(_scale_free(_working_dtype(check_tokens(x))))
     return unit @ unit.transpose(-1, -2)
 
 
@@ -151,7 +161,7 @@ def hc_dc_ratio(x: torch.Tensor) -> torch.Tensor:
     Returns:
         Shape ``(...)``; ``inf`` where the token mean is zero but the tokens are not.
     """
-    x = _working_dtype(check_tokens(x))
+    x = _scale_free(_working_dtype(check_tokens(x)))
     mean = x.mean(dim=-2, keepdim=True)
     n = x.shape[-2]
     dc_norm = torch.linalg.vector_norm(mean, dim=(-2, -1)) * n**0.5
@@ -175,6 +185,8 @@ def consensus_distance(x: torch.Tensor, relative: bool = True) -> torch.Tensor:
         Shape ``(...)``.
     """
     x = _working_dtype(check_tokens(x))
+    if relative:
+        x = _scale_free(x)
     distance = torch.linalg.vector_norm(x - x.mean(dim=-2, keepdim=True), dim=(-2, -1))
     if not relative:
         return distance
@@ -186,7 +198,7 @@ def consensus_distance(x: torch.Tensor, relative: bool = True) -> torch.Tensor:
 
 def _singular_values(x: torch.Tensor, name: str = "x") -> torch.Tensor:
     """Singular values, shape ``(..., min(n, d))``, descending; rejects all-zero matrices."""
-    sigma = torch.linalg.svdvals(_working_dtype(x))
+    sigma = torch.linalg.svdvals(_scale_free(_working_dtype(x)))
     if bool((sigma[..., 0] == 0).any()):
         raise ValueError(f"{name} has an all-zero matrix: its rank metrics are undefined")
     return sigma
