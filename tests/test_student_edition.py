@@ -23,7 +23,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -510,12 +509,6 @@ def test_student_html_edition_builds_without_solutions(tmp_path):
     # scripts/vendor_js.sh fills book/vendor (`make vendor`); without it Sphinx warns about
     # html_static_path. The pages' offline rendering is checked elsewhere (tests/test_html.py).
     (out / "book" / "vendor").mkdir(parents=True, exist_ok=True)
-    # Not executed here: test_student_notebook_executes runs the stripped code, and the book build runs
-    # the full chapters; a third execution would only cost time. The check is about what the pages show.
-    config_path = out / "_config.yml"
-    config = yaml.safe_load(config_path.read_text(encoding="utf-8"))
-    config.setdefault("execute", {})["execute_notebooks"] = "off"
-    config_path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     jupyter_book = Path(sys.executable).with_name("jupyter-book")
     environment = {**os.environ, **QUICK_CPU}
     start = time.perf_counter()

@@ -6,7 +6,7 @@ The most used names are re-exported here::
     table = ovs.layer_metrics(model.forward_intermediates(x).hidden_states)
 """
 
-from . import generators, spectrum
+from . import filters, generators, spectrum
 from .metrics import (
     METRICS,
     consensus_distance,
@@ -25,6 +25,7 @@ from .models import (
     CharTransformer,
     Intermediates,
     LinearAttentionStack,
+    RecomputedAttentionStack,
     TransformerConfig,
     TransformerEncoder,
     VisionTransformer,
@@ -34,12 +35,14 @@ from .runtime import by_profile, describe_environment, get_device, get_profile, 
 __version__ = "0.1.0"
 
 __all__ = [
+    "filters",
     "generators",
     "spectrum",
     "METRICS",
     "CharTransformer",
     "Intermediates",
     "LinearAttentionStack",
+    "RecomputedAttentionStack",
     "TransformerConfig",
     "TransformerEncoder",
     "VisionTransformer",

@@ -34,7 +34,7 @@ def _as_real_tensor(value: float | torch.Tensor, name: str, like: torch.Tensor) 
     if isinstance(value, bool):
         raise TypeError(f"{name} must be a float or a real tensor, got a bool")
     if isinstance(value, (int, float)):
-        value = torch.tensor(float(value))
+        value = torch.tensor(float(value), dtype=torch.float64)
     if not isinstance(value, torch.Tensor):
         raise TypeError(f"{name} must be a float or a real tensor, got {type(value).__name__}")
     if value.is_complex() or not (value.is_floating_point() or value.dtype in (torch.int32, torch.int64)):

@@ -2,6 +2,7 @@
 
 from .char import CharTransformer
 from .linear import LinearAttentionStack
+from .recomputed import RecomputedAttentionStack
 from .transformer import (
     MLP,
     Attention,
@@ -20,6 +21,7 @@ __all__ = [
     "Intermediates",
     "LinearAttentionStack",
     "PatchEmbed",
+    "RecomputedAttentionStack",
     "TransformerConfig",
     "TransformerEncoder",
     "VisionTransformer",

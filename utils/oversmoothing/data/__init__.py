@@ -1,0 +1,95 @@
+"""Small input sets for auditing real models offline: English sentences (shipped) and digit images (made at run time).
+
+- :func:`load_sentences`: 354 varied English sentences written for the project from templates (public
+  domain, CC0), in ``sentences.txt`` next to this module; or the lines of any text file.
+- :func:`digit_images`: the 8 x 8 handwritten digits bundled with scikit-learn, scaled to ``[0, 1]``;
+  :func:`oversmoothing.adapters.prepare_images` resizes them to a vision model's input size.
+- :func:`load_images`: the PNG/JPEG/BMP/GIF images of a folder.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+import torch
+
+__all__ = ["IMAGE_SUFFIXES", "SENTENCES_FILE", "digit_images", "load_images", "load_sentences"]
+
+SENTENCES_FILE = "sentences.txt"
+"""Name of the shipped sentence file inside this package."""
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif")
+"""Files :func:`load_images` reads."""
+
+
+def load_sentences(path: str | os.PathLike | None = None, limit: int | None = None) -> list[str]:
+    """Sentences, one per line; blank lines and lines starting with ``#`` are skipped.
+
+    Args:
+        path: a UTF-8 text file; the shipped sentence set when ``None``.
+        limit: keep only the first ``limit`` sentences.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: the file has no sentence, or ``limit`` is not a positive int.
+    """
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+        raise ValueError(f"limit must be a positive int, got {limit!r}")
+    if path is None:
+        text = resources.files(__name__).joinpath(SENTENCES_FILE).read_text(encoding="utf-8")
+        origin = f"the package's {SENTENCES_FILE}"
+    else:
+        file = Path(path).expanduser()
+        if not file.is_file():
+            raise FileNotFoundError(f"text file {os.fspath(path)!r} does not exist")
+        text = file.read_text(encoding="utf-8")
+        origin = os.fspath(path)
+    sentences = [line.strip() for line in text.splitlines() if line.strip() and not line.lstrip().startswith("#")]
+    if not sentences:
+        raise ValueError(f"{origin} holds no sentence (one per line; '#' starts a comment)")
+    return sentences[:limit] if limit is not None else sentences
+
+
+def digit_images(count: int = 64, seed: int = 0) -> torch.Tensor:
+    """``count`` of scikit-learn's 8 x 8 digit images (a seeded random choice), grey levels in ``[0, 1]``.
+
+    Returns:
+        Shape ``(count, 1, 8, 8)``, float32.
+    """
+    from sklearn.datasets import load_digits
+
+    images = load_digits().images  # (1797, 8, 8), values 0..16
+    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(images):
+        raise ValueError(f"count must be an int in [1, {len(images)}], got {count!r}")
+    chosen = np.random.default_rng(seed).choice(len(images), size=count, replace=False)
+    return torch.from_numpy(images[np.sort(chosen)] / 16.0).float().unsqueeze(1)
+
+
+def load_images(folder: str | os.PathLike, limit: int | None = None, size: int = 224) -> torch.Tensor:
+    """The images of a folder (sorted by name), as RGB in ``[0, 1]``, resized to ``size x size``.
+
+    Returns:
+        Shape ``(count, 3, size, size)``, float32.
+
+    Raises:
+        FileNotFoundError: the folder does not exist.
+        ValueError: it holds no image.
+    """
+    from PIL import Image
+
+    directory = Path(folder).expanduser()
+    if not directory.is_dir():
+        raise FileNotFoundError(f"image folder {os.fspath(folder)!r} does not exist")
+    files = sorted(p for p in directory.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+    if limit is not None:
+        files = files[:limit]
+    if not files:
+        raise ValueError(f"image folder {os.fspath(folder)!r} holds no {'/'.join(IMAGE_SUFFIXES)} file")
+    arrays = []
+    for file in files:
+        with Image.open(file) as image:
+            arrays.append(np.asarray(image.convert("RGB").resize((size, size), Image.BILINEAR), dtype=np.float32) / 255)
+    return torch.from_numpy(np.stack(arrays)).permute(0, 3, 1, 2).contiguous()
