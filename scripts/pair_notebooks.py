@@ -13,21 +13,15 @@ import argparse
 import sys
 from pathlib import Path
 
-import jupytext
 import nbformat
+
+from oversmoothing.notebooks import output_free_notebook
 
 
 def render_ipynb(markdown: Path) -> str:
     """The ``.ipynb`` text generated from a MyST chapter: no outputs, no execution counts,
     cell ids numbered in order (so that the text is reproducible)."""
-    notebook = jupytext.read(markdown)
-    notebook.metadata.pop("jupytext", None)
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index}"
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return nbformat.writes(notebook, version=4) + "\n"
+    return nbformat.writes(output_free_notebook(markdown.read_text(encoding="utf-8")), version=4) + "\n"
 
 
 def paired_path(markdown: Path) -> Path:

@@ -48,9 +48,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-import jupytext
 import nbformat
 import yaml
+
+from oversmoothing.notebooks import output_free_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB_TAGS = ("raises-exception", "exercise-stub")
@@ -411,16 +412,7 @@ def student_markdown(text: str, mode: Mode = "notebook", name: str = "<page>") -
 # ------------------------------------------------------------------------------------ notebooks
 
 
-def notebook_from_markdown(text: str) -> nbformat.NotebookNode:
-    """The output-free notebook of a MyST page (as ``scripts/pair_notebooks.py`` writes the twins)."""
-    notebook = jupytext.reads(text, fmt="md:myst")
-    notebook.metadata.pop("jupytext", None)
-    for index, cell in enumerate(notebook.cells):
-        cell.id = f"cell-{index}"
-        if cell.cell_type == "code":
-            cell.outputs = []
-            cell.execution_count = None
-    return notebook
+notebook_from_markdown = output_free_notebook  # the same conversion as the Colab twins
 
 
 def student_notebook(text: str, name: str = "<page>") -> nbformat.NotebookNode:

@@ -22,7 +22,7 @@ import yaml
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
-__all__ = ["ChapterExecutionError", "ExecutionResult", "execute_chapter"]
+__all__ = ["ChapterExecutionError", "ExecutionResult", "execute_chapter", "output_free_notebook"]
 
 KERNEL_NAME = "python3"
 _ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -136,3 +136,16 @@ def execute_chapter(path: Path, *, timeout: int = 600, env: dict[str, str] | Non
         message = f"{path.name}: {where} {kind} after {seconds:.1f} s\n\n{detail}"
         raise ChapterExecutionError(message, path=path, cell_index=index, seconds=seconds) from error
     return ExecutionResult(path=path, seconds=time.perf_counter() - start, notebook=notebook)
+
+
+def output_free_notebook(text: str) -> nbformat.NotebookNode:
+    """The notebook of a MyST Markdown page with no outputs, no execution counts and cell ids
+    numbered in order, so that the same page always gives the same ``.ipynb`` text."""
+    notebook = jupytext.reads(text, fmt="md:myst")
+    notebook.metadata.pop("jupytext", None)
+    for index, cell in enumerate(notebook.cells):
+        cell.id = f"cell-{index}"
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+    return notebook
