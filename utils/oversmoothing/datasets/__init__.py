@@ -1,0 +1,46 @@
+"""Datasets for training the book's small models, all usable offline.
+
+- :func:`load_digits_splits`: scikit-learn's bundled 8 x 8 digits, ``(N, 1, 8, 8)``.
+- :func:`load_mnist1d_splits`: MNIST-1D signals generated locally, ``(N, 1, 1, 40)``.
+- :func:`load_cifar_splits`: CIFAR-10/100 from their python-pickle files, ``(N, 3, 32, 32)``; downloads
+  (urllib, MD5-checked) only when asked.
+- :func:`corrupt`: CIFAR-10-C style Gaussian noise, Gaussian blur and contrast at severities 1..5.
+- :func:`training_fraction`: a stratified, seeded, nested share of a training set.
+- :func:`load_corpus`, :class:`CharVocabulary`, :func:`char_windows`, :func:`char_splits`: a shipped
+  public-domain Shakespeare extract and next-character windows.
+
+Every loader returns :class:`DataSplits` (train and test :class:`ArrayDataset` plus class names and the
+input shape); inputs and integer targets are plain tensors, so batches are ``data.inputs[index]``.
+"""
+
+from .cifar import CIFAR_RELEASES, download_cifar, load_cifar_splits
+from .containers import ArrayDataset, DataSplits
+from .corruptions import CORRUPTIONS, SEVERITY_CONSTANTS, corrupt, gaussian_blur
+from .images import load_digits_splits, load_mnist1d_splits
+from .sampling import stratified_indices, training_fraction
+from .text import CharVocabulary, TextSplits, char_splits, char_windows, load_corpus
+
+DATASETS = ("digits", "mnist1d", "cifar10", "cifar100", "shakespeare")
+"""Names of the datasets the package can load (the CLI's ``--data`` choices)."""
+
+__all__ = [
+    "CIFAR_RELEASES",
+    "CORRUPTIONS",
+    "DATASETS",
+    "SEVERITY_CONSTANTS",
+    "ArrayDataset",
+    "CharVocabulary",
+    "DataSplits",
+    "TextSplits",
+    "char_splits",
+    "char_windows",
+    "corrupt",
+    "download_cifar",
+    "gaussian_blur",
+    "load_cifar_splits",
+    "load_corpus",
+    "load_digits_splits",
+    "load_mnist1d_splits",
+    "stratified_indices",
+    "training_fraction",
+]
