@@ -1,0 +1,157 @@
+"""The course kit: the glossary, the guide for instructors and the table of claims of chapter 11.
+
+* every glossary term is linked from the chapters or the front matter, and every ``{term}`` link names a
+  glossary term;
+* every chapter has at least three exercises, each with a solution;
+* the guide's generated list of exercises is exactly the set of exercises in the chapters of the
+  table of contents;
+* every claim of chapter 11 points at a chapter, a target in that chapter and results defined there, and
+  every claim target in the chapters is used by the table.
+
+The ``-W`` build checks that each reference resolves; these tests say which file is wrong, in seconds.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from pathlib import Path
+
+import jupytext
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
+FRONT_MATTER = [ROOT / "book" / "intro.md", ROOT / "book" / "notation.md"]
+GLOSSARY = ROOT / "book" / "glossary.md"
+GUIDE = ROOT / "book" / "instructors.md"
+OUTLOOK = ROOT / "chapters" / "11_settled_and_open.md"
+TERM_ROLE = re.compile(r"\{term\}`(?:[^`<]*<(?P<target>[^>`]+)>|(?P<plain>[^`]+))`")
+CHAPTER_LABEL = re.compile(r"^\((?P<label>ch-[\w-]+)\)=$", re.M)
+
+
+def load_edition():
+    spec = importlib.util.spec_from_file_location("student_edition", ROOT / "scripts" / "student_edition.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+edition = load_edition()
+
+
+def glossary_terms(text: str) -> set[str]:
+    """The terms of the (single) ``{glossary}`` block: its unindented, nonblank lines, lower-cased."""
+    block = re.search(r"^```\{glossary\}\n(?P<body>.*?)^```$", text, re.M | re.S)
+    assert block, "no {glossary} block"
+    return {line.strip().lower() for line in block["body"].splitlines() if line.strip() and not line[0].isspace()}
+
+
+def term_links(text: str) -> set[str]:
+    return {(m["target"] or m["plain"]).strip().lower() for m in TERM_ROLE.finditer(text)}
+
+
+def chapter_files() -> dict[str, Path]:
+    """Chapter label -> file."""
+    return {m["label"]: path for path in CHAPTERS for m in CHAPTER_LABEL.finditer(path.read_text(encoding="utf-8"))}
+
+
+def run_cells(page: Path, monkeypatch, count: int) -> dict:
+    """Execute the first ``count`` code cells of ``page`` after its install cell, in the page's folder."""
+    monkeypatch.chdir(page.parent)
+    namespace: dict = {}
+    cells = [cell for cell in jupytext.read(page).cells if cell.cell_type == "code"][1 : 1 + count]
+    for cell in cells:
+        source = "\n".join(line for line in cell.source.splitlines() if not line.startswith("%"))
+        exec(compile(source, f"{page.name} cell", "exec"), namespace)
+    return namespace
+
+
+# --------------------------------------------------------------------------------------------------
+# the glossary
+# --------------------------------------------------------------------------------------------------
+
+
+def test_glossary_helpers_on_a_tiny_page():
+    page = "```{glossary}\nfoo bar\n  Defined.\n\nBaz\nqux\n  Two terms.\n```\n"
+    assert glossary_terms(page) == {"foo bar", "baz", "qux"}
+    assert term_links("a {term}`Foo bar` and {term}`the baz <Baz>`, {ref}`x`") == {"foo bar", "baz"}
+
+
+def test_every_glossary_term_is_linked_from_the_book():
+    terms = glossary_terms(GLOSSARY.read_text(encoding="utf-8"))
+    assert len(terms) >= 20
+    linked = set().union(*(term_links(page.read_text(encoding="utf-8")) for page in FRONT_MATTER + CHAPTERS))
+    assert not terms - linked, f"glossary terms never linked from the chapters or front matter: {sorted(terms - linked)}"
+
+
+def test_every_term_link_names_a_glossary_term():
+    terms = glossary_terms(GLOSSARY.read_text(encoding="utf-8"))
+    for page in FRONT_MATTER + CHAPTERS + [GLOSSARY, GUIDE]:
+        unknown = term_links(page.read_text(encoding="utf-8")) - terms
+        assert not unknown, f"{page.name} links terms that the glossary does not define: {sorted(unknown)}"
+
+
+# --------------------------------------------------------------------------------------------------
+# exercises and the guide
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_chapter_has_three_exercises_with_solutions(chapter):
+    page = edition.parse_page(chapter.read_text(encoding="utf-8"), chapter.name)
+    labels = [exercise.label for exercise in page.exercises]
+    assert len(labels) >= 3, f"{chapter.name} has {len(labels)} exercises, at least 3 are needed"
+    solved = {solution.exercise for solution in page.solutions}
+    assert set(labels) <= solved, f"{chapter.name}: exercises without a solution: {sorted(set(labels) - solved)}"
+
+
+def test_guide_lists_exactly_the_exercises_of_the_chapters(monkeypatch):
+    listed = run_cells(GUIDE, monkeypatch, count=1)["exercises"]
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    in_book = [ROOT / f"{e['file']}.md" for part in toc["parts"] for e in part["chapters"] if e["file"].startswith("chapters/")]
+    assert OUTLOOK in in_book and len(in_book) >= 9
+    expected = {
+        (path.name, exercise.label)
+        for path in in_book
+        for exercise in edition.parse_page(path.read_text(encoding="utf-8"), path.name).exercises
+    }
+    assert set(zip(listed["file"], listed["label"])) == expected
+    assert len(listed) == len(expected)
+    assert listed["kind"].str.len().gt(0).all()
+
+
+# --------------------------------------------------------------------------------------------------
+# chapter 11: the table of claims
+# --------------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def claims():
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        return run_cells(OUTLOOK, monkeypatch, count=2)["CLAIMS"]
+
+
+def test_claims_point_at_targets_and_results_in_their_chapter(claims):
+    files = chapter_files()
+    assert len(claims) >= 20
+    for claim in claims:
+        assert claim.chapter in files, f"unknown chapter label {claim.chapter!r}"
+        text = files[claim.chapter].read_text(encoding="utf-8")
+        assert re.search(rf"^\({re.escape(claim.target)}\)=$", text, re.M), (
+            f"{claim.target!r} is not a target in {files[claim.chapter].name}"
+        )
+        for label in claim.results:
+            assert re.search(rf"^:label: {re.escape(label)}$", text, re.M), (
+                f"{label!r} is not a result of {files[claim.chapter].name}"
+            )
+
+
+def test_every_claim_target_in_the_chapters_is_in_the_table(claims):
+    used = {claim.target for claim in claims}
+    defined = {m for path in CHAPTERS for m in re.findall(r"^\((claim-[\w-]+)\)=$", path.read_text(encoding="utf-8"), re.M)}
+    assert defined <= used, f"claim targets that the table of chapter 11 does not use: {sorted(defined - used)}"
+    assert {"proved", "shown by simulation", "shown on real models"} == {claim.status for claim in claims}
