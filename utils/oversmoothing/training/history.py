@@ -1,0 +1,64 @@
+"""What a training run records: one row per epoch, and per-layer metrics at chosen epochs."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+@dataclass
+class History:
+    """The record of one call of :func:`~oversmoothing.training.train`.
+
+    Attributes:
+        epochs: one dict per epoch with :data:`EPOCH_FIELDS`: ``epoch`` (from 1), ``step`` (optimiser
+            steps so far), ``train_loss`` (mean training objective, with label smoothing),
+            ``train_accuracy``, ``val_loss`` (plain cross entropy), ``val_accuracy``, ``lr`` (at the
+            epoch's last step) and ``seconds`` (wall time of the epoch, evaluation included).
+        layer_metrics: rows of :func:`oversmoothing.layer_metrics` tables with an ``epoch`` column
+            (``0`` = before training), one row per layer and epoch.
+        config: the :class:`TrainConfig` as a dict, plus whatever the caller adds.
+    """
+
+    epochs: list[dict[str, float]] = field(default_factory=list)
+    layer_metrics: list[dict[str, float]] = field(default_factory=list)
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def to_frame(self) -> pd.DataFrame:
+        """The per-epoch record as a table, one row per epoch, columns :data:`EPOCH_FIELDS`."""
+        return pd.DataFrame(self.epochs, columns=list(EPOCH_FIELDS))
+
+    def layer_frame(self) -> pd.DataFrame:
+        """The per-layer metrics as a table with columns ``epoch``, ``layer`` and one per metric."""
+        return pd.DataFrame(self.layer_metrics)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dictionary with keys ``config``, ``epochs`` and ``layer_metrics``."""
+        return {"config": self.config, "epochs": self.epochs, "layer_metrics": self.layer_metrics}
+
+    def to_json(self, path: str | Path) -> Path:
+        """Write the record to ``path`` (folders created) and return the path."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1))
+        return path
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> History:
+        """Read a record written by :meth:`to_json`.
+
+        Raises:
+            FileNotFoundError: no such file.
+            ValueError: the file lacks ``epochs``, ``layer_metrics`` or ``config``.
+        """
+        data = json.loads(Path(path).read_text())
+        missing = {"epochs", "layer_metrics", "config"} - set(data)
+        if missing:
+            raise ValueError(f"path={str(path)!r} is not a training history: missing {sorted(missing)}")
+        return cls(epochs=data["epochs"], layer_metrics=data["layer_metrics"], config=data["config"])
