@@ -3,7 +3,15 @@
 ``oversmoothing audit [MODEL] [--texts FILE | --images DIR] [--out DIR] [--device DEVICE] [--max-texts N]``
 loads a Hugging Face model (the packaged all-MiniLM-L6-v2 by default), audits it on the package's sentences
 (text models) or on scikit-learn's digits (vision models), prints a per-layer summary and writes
-``report.json`` and PNG figures into ``--out``. Run ``oversmoothing audit --help`` for every option.
+``report.json`` and PNG figures into ``--out``.
+
+``oversmoothing train --data digits|mnist1d|cifar10|cifar100|shakespeare [--model vit|char]
+[--value-map MAP] [--depth L --dim D --heads H --epochs E --batch-size B --lr LR --seed S] --out DIR``
+trains one of the book's small models and writes ``model.safetensors`` and ``history.json``; under
+``torchrun`` it trains data-parallel.
+
+``oversmoothing experiment NAME --profile quick|full --out DIR`` runs a registered experiment of the book and
+writes ``DIR/NAME-PROFILE.json`` (``--list`` names them). Run ``oversmoothing COMMAND --help`` for every option.
 """
 
 from __future__ import annotations
@@ -25,6 +33,16 @@ def _positive_int(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
@@ -73,7 +91,71 @@ def build_parser() -> argparse.ArgumentParser:
                        help="never contact the Hugging Face Hub (same as HF_HUB_OFFLINE=1)")
     audit.add_argument("--no-figures", action="store_true", help="write report.json only")
     audit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_train_parser(commands)
+    _add_experiment_parser(commands)
     return parser
+
+
+def _add_train_parser(commands: argparse._SubParsersAction) -> None:
+    from .datasets import DATASETS
+    from .models import VALUE_MAPS
+
+    train = commands.add_parser(
+        "train",
+        help="train one of the book's small Transformers",
+        description=(
+            "Train a ViT on digits, MNIST-1D or CIFAR, or a character model on the Shakespeare extract, with "
+            "AdamW, warm-up and cosine schedule and label smoothing. Writes model.safetensors and history.json "
+            "(losses, accuracies, per-layer smoothing metrics) into --out. Launch with "
+            "'torchrun --nproc_per_node N -m oversmoothing.cli train ...' for data parallelism."
+        ),
+    )
+    train.add_argument("--data", required=True, choices=DATASETS, help="the dataset")
+    train.add_argument("--model", choices=("vit", "char"),
+                       help="vit for images and signals, char for text (default: the one that fits --data)")
+    train.add_argument("--value-map", default="standard", choices=VALUE_MAPS,
+                       help="what attention does with the attended tokens (default: standard W_V W_O)")
+    train.add_argument("--norm", default="pre", choices=("pre", "post", "none"), help="LayerNorm placement")
+    train.add_argument("--depth", type=_positive_int, default=4, metavar="L", help="blocks (default: 4)")
+    train.add_argument("--dim", type=_positive_int, default=64, metavar="D", help="token width (default: 64)")
+    train.add_argument("--heads", type=_positive_int, default=4, metavar="H", help="attention heads (default: 4)")
+    train.add_argument("--patch-size", type=_positive_int, metavar="P",
+                       help="ViT patch side (patch width for MNIST-1D; default: 2 digits, 4 MNIST-1D and CIFAR)")
+    train.add_argument("--context", type=_positive_int, default=64, metavar="N",
+                       help="characters per window of the character model (default: 64)")
+    train.add_argument("--epochs", type=_positive_int, default=10, metavar="E", help="default: 10")
+    train.add_argument("--batch-size", type=_positive_int, default=128, metavar="B", help="default: 128")
+    train.add_argument("--lr", type=_positive_float, default=1e-3, help="peak learning rate (default: 1e-3)")
+    train.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (default: 0.05)")
+    train.add_argument("--warmup", type=float, default=0.1, metavar="FRACTION",
+                       help="share of the steps spent warming up (default: 0.1)")
+    train.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPSILON", help="default: 0")
+    train.add_argument("--seed", type=int, default=0, help="seed of the weights and the data order (default: 0)")
+    train.add_argument("--limit", type=_positive_int, metavar="N",
+                       help="use a seeded random subset of at most N training and N test examples (a quick trial)")
+    train.add_argument("--metrics-every", type=int, default=0, metavar="E",
+                       help="per-layer metrics every E epochs (default: 0, before and after training only)")
+    train.add_argument("--data-root", type=Path, metavar="DIR", help="folder of the CIFAR files (cifar10, cifar100)")
+    train.add_argument("--download", action="store_true", help="download CIFAR into --data-root when missing")
+    train.add_argument("--device", help="torch device (default: OVERSMOOTHING_DEVICE, else CUDA, MPS or CPU)")
+    train.add_argument("--compile", action="store_true", help="torch.compile the model (for long CUDA runs)")
+    train.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
+    train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+
+
+def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
+    experiment = commands.add_parser(
+        "experiment",
+        help="run one of the book's experiments and keep its result",
+        description="Run a registered experiment of the book and write OUT/NAME-PROFILE.json with its metadata.",
+    )
+    experiment.add_argument("name", nargs="?", metavar="NAME", help="the experiment (see --list)")
+    experiment.add_argument("--list", action="store_true", help="print the experiments' names and exit")
+    experiment.add_argument("--profile", choices=("quick", "full"),
+                            help="scale (default: OVERSMOOTHING_PROFILE, else full on CUDA and quick elsewhere)")
+    experiment.add_argument("--device", help="torch device (default: OVERSMOOTHING_DEVICE, else CUDA, MPS or CPU)")
+    experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
+                            help="output folder (default: ./results)")
 
 
 def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -142,12 +224,127 @@ def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, devic
     return 0
 
 
+def _load_splits(args: argparse.Namespace, parser: argparse.ArgumentParser):
+    from . import datasets
+
+    if args.data in ("cifar10", "cifar100"):
+        if args.data_root is None:
+            parser.error(f"argument --data-root: --data {args.data} needs the folder of the CIFAR files")
+        return datasets.load_cifar_splits(args.data_root, args.data, download=args.download)
+    if args.data == "shakespeare":
+        return datasets.char_splits(args.context)
+    return datasets.load_digits_splits() if args.data == "digits" else datasets.load_mnist1d_splits()
+
+
+def _limited(data, limit: int | None, seed: int):
+    """At most ``limit`` examples of ``data``, a seeded random subset."""
+    import torch
+
+    if limit is None or limit >= len(data):
+        return data
+    return data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:limit])
+
+
+def _build_model(args: argparse.Namespace, splits):
+    from .models import CharTransformer, TransformerConfig, VisionTransformer
+
+    config = TransformerConfig(dim=args.dim, depth=args.depth, heads=args.heads, norm=args.norm,
+                               value_map=args.value_map, causal=args.model == "char")
+    if args.model == "char":
+        return CharTransformer(config, vocab_size=splits.num_classes, context=args.context), config
+    channels, height, width = splits.input_shape
+    side = args.patch_size or (2 if args.data == "digits" else 4)
+    patch = (1, side) if height == 1 else side
+    return VisionTransformer(config, image_size=(height, width), patch_size=patch, in_channels=channels,
+                             num_classes=splits.num_classes), config
+
+
+def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from dataclasses import asdict
+
+    from .runtime import get_device, seed_everything
+    from .training import TrainConfig, init_from_environment, save_checkpoint, train
+
+    model_for_data = "char" if args.data == "shakespeare" else "vit"
+    args.model = args.model or model_for_data
+    if args.model != model_for_data:
+        parser.error(f"argument --model: {args.model} does not fit --data {args.data}; use {model_for_data}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
+    try:
+        device = get_device(args.device)
+        config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
+                             weight_decay=args.weight_decay, warmup_fraction=args.warmup,
+                             label_smoothing=args.label_smoothing, seed=args.seed, compile=args.compile,
+                             progress=not args.no_progress, metrics_every=args.metrics_every)
+        seed_everything(args.seed)
+        splits = _load_splits(args, parser)
+        model, model_config = _build_model(args, splits)
+    except ValueError as err:
+        parser.error(str(err))
+    except OSError as err:
+        print(f"oversmoothing train: error: {err}", file=sys.stderr)
+        return 2
+    group = init_from_environment(device)
+    train_set, test_set = _limited(splits.train, args.limit, args.seed), _limited(splits.test, args.limit, args.seed)
+    try:
+        history = train(model, train_set, test_set, config, device=device, metric_inputs=test_set.inputs[:128],
+                        metric_exclude=[0] if args.model == "vit" else None)
+    except ValueError as err:
+        print(f"oversmoothing train: error: {err}", file=sys.stderr)
+        return 2
+    if not group.is_main:
+        return 0
+    history.config.update(model=asdict(model_config), data=args.data, arguments=_arguments(args))
+    written = [save_checkpoint(model, args.out / "model.safetensors", history.config),
+               history.to_json(args.out / "history.json")]
+    last = history.epochs[-1]
+    print(f"{args.model} on {args.data}, value map {args.value_map}: after {last['epoch']} epochs train loss "
+          f"{last['train_loss']:.4f}, test loss {last['val_loss']:.4f}, test accuracy {last['val_accuracy']:.4f}")
+    print("wrote " + ", ".join(os.fspath(p) for p in written))
+    return 0
+
+
+def _arguments(args: argparse.Namespace) -> dict[str, object]:
+    """The parsed arguments as JSON-ready values."""
+    return {key: os.fspath(value) if isinstance(value, Path) else value for key, value in vars(args).items()}
+
+
+def _run_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .experiments import available_experiments, result_path, run_experiment
+    from .runtime import get_device
+
+    names = available_experiments()
+    if args.list:
+        print("\n".join(names) if names else "no experiments registered")
+        return 0
+    if args.name is None:
+        parser.error("argument NAME: give an experiment's name (see --list)")
+    if args.name not in names:
+        parser.error(f"argument NAME: unknown experiment {args.name!r}; choose from {', '.join(names) or 'none'}")
+    if args.out.exists() and not args.out.is_dir():
+        parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
+    try:
+        device = get_device(args.device)
+    except ValueError as err:
+        parser.error(f"argument --device: {err}")
+    record = run_experiment(args.name, profile=args.profile, device=device, out=args.out)
+    metadata = record["metadata"]
+    print(f"{args.name} ({metadata['profile']}, {metadata['device']}) took {metadata['seconds']:.1f} s; wrote "
+          f"{os.fspath(result_path(args.name, metadata['profile'], args.out))}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oversmoothing`` command; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command == "audit":
         return _run_audit(args, parser)
+    if args.command == "train":
+        return _run_train(args, parser)
+    if args.command == "experiment":
+        return _run_experiment(args, parser)
     parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
     return 2
 
