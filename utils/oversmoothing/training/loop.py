@@ -16,7 +16,7 @@ from tqdm.auto import tqdm
 
 from ..metrics import layer_metrics
 from ..runtime import get_device, seed_everything
-from .checkpoint import save_checkpoint, unwrap_model
+from .checkpoint import save_checkpoint
 from .config import TrainConfig
 from .distributed import ProcessGroup, all_reduce_sum, current_group, process_device
 from .history import History
