@@ -124,6 +124,29 @@ def test_vision_transformer_shapes_and_class_token():
         ovs.VisionTransformer(config, image_size=8, patch_size=3)
 
 
+def test_vision_transformer_takes_rectangular_images_and_patches():
+    ovs.seed_everything(0)
+    config = ovs.TransformerConfig(dim=32, depth=2, heads=2)
+    model = ovs.VisionTransformer(config, image_size=(1, 40), patch_size=(1, 4), in_channels=1, num_classes=10)
+    signals = torch.randn(3, 1, 1, 40)
+    assert model(signals).shape == (3, 10)
+    assert model.patch_embed.num_patches == 10
+    states = model.forward_intermediates(signals).hidden_states
+    assert states.shape == (3, 3, 11, 32)
+    # token 1 + j embeds samples 4j .. 4j + 3 of the signal
+    shifted = signals.clone()
+    shifted[..., 8:12] += 1.0
+    with torch.no_grad():
+        moved = (model.embed(shifted) - model.embed(signals)).abs().amax(dim=(0, 2))
+    assert [int(i) for i in torch.nonzero(moved > 0)] == [3]
+    with pytest.raises(ValueError, match="images must have shape"):
+        model(torch.randn(3, 1, 40, 1))
+    with pytest.raises(ValueError, match="patch_size"):
+        ovs.VisionTransformer(config, image_size=(1, 40), patch_size=(1, 3))
+    with pytest.raises(ValueError, match="image_size"):
+        ovs.VisionTransformer(config, image_size=(1, 40, 2), patch_size=4)
+
+
 def test_char_transformer_is_causal_and_checks_input():
     ovs.seed_everything(0)
     config = ovs.TransformerConfig(dim=32, depth=2, heads=2, causal=True)
@@ -143,9 +166,10 @@ def test_char_transformer_is_causal_and_checks_input():
         model(torch.randn(1, 4))
 
 
-def test_models_train_one_step():
+@pytest.mark.parametrize("value_map", ovs.models.VALUE_MAPS)
+def test_models_train_one_step(value_map):
     ovs.seed_everything(0)
-    model = ovs.VisionTransformer(ovs.TransformerConfig(dim=16, depth=2, heads=2), 8, 4, 1, 3)
+    model = ovs.VisionTransformer(ovs.TransformerConfig(dim=16, depth=2, heads=2, value_map=value_map), 8, 4, 1, 3)
     images, labels = torch.randn(4, 1, 8, 8), torch.tensor([0, 1, 2, 0])
     loss = torch.nn.functional.cross_entropy(model(images), labels)
     loss.backward()

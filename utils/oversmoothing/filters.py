@@ -113,8 +113,17 @@ def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.T
             raise ValueError(f"{name} must be a float or have shape ({d},) (one weight per channel), "
                              f"got shape {tuple(weight.shape)}")
         weights.append(weight)
+    return _featscale(y, weights[0], weights[1])
+
+
+def _featscale(y: torch.Tensor, s_dc: torch.Tensor, s_hc: torch.Tensor) -> torch.Tensor:
+    r"""The FeatScale formula without checks (shared with the model's ``value_map="featscale"`` blocks).
+
+    ``y``: shape ``(..., n, d)``; ``s_dc``, ``s_hc``: shape ``(d,)`` or ``()``. Returns
+    :math:`Y + s_{DC} \odot \mathrm{DC}[Y] + s_{HC} \odot \mathrm{HC}[Y]`, shape ``(..., n, d)``.
+    """
     mean = y.mean(dim=-2, keepdim=True)
-    return y + weights[0] * mean + weights[1] * (y - mean)
+    return y + s_dc * mean + s_hc * (y - mean)
 
 
 def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, floor: float = 1e-10) -> float:

@@ -26,6 +26,7 @@ from ._validation import check_tokens
 __all__ = [
     "REGIMES",
     "DominantMode",
+    "asymmetry",
     "dominant_mode",
     "dominant_mode_from_spectra",
     "endpoint_gap",
@@ -53,6 +54,30 @@ def _check_row_stochastic(attention: torch.Tensor, tolerance: float = 1e-6) -> t
     if deviation > tolerance:
         raise ValueError(f"attention must be row-stochastic (rows summing to 1); the largest deviation is {deviation:.3g}")
     return attention
+
+
+def asymmetry(matrix: torch.Tensor) -> torch.Tensor:
+    r"""How far a square matrix is from symmetric: :math:`\|(H - H^\top)/2\|_F \,/\, \|H\|_F`.
+
+    Since :math:`\|H\|_F^2 = \|(H + H^\top)/2\|_F^2 + \|(H - H^\top)/2\|_F^2`, the value lies in
+    :math:`[0, 1]`: 0 for a symmetric ``H`` (real spectrum, orthogonal eigenvectors), 1 for an
+    antisymmetric one (imaginary spectrum), about :math:`1/\sqrt 2` for a Gaussian random matrix.
+
+    Args:
+        matrix: ``H``, shape ``(..., k, k)``, real, finite and nonzero in every batch entry.
+
+    Returns:
+        Shape ``(...)``, the dtype of ``matrix``.
+
+    Raises:
+        TypeError: ``matrix`` is not a real floating tensor.
+        ValueError: ``matrix`` is not square, not finite, or a batch entry is the zero matrix.
+    """
+    matrix = _check_square(matrix, "matrix")
+    total = torch.linalg.matrix_norm(matrix)
+    if bool((total == 0).any()):
+        raise ValueError("matrix contains a zero matrix, whose asymmetry is undefined")
+    return torch.linalg.matrix_norm(matrix - matrix.transpose(-2, -1)) / (2 * total)
 
 
 def perron_index(attention_eigenvalues: torch.Tensor) -> torch.Tensor:

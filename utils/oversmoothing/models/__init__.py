@@ -3,8 +3,10 @@
 from .char import CharTransformer
 from .linear import LinearAttentionStack
 from .recomputed import RecomputedAttentionStack
+from .spectral import SpectralH, value_output_maps
 from .transformer import (
     MLP,
+    VALUE_MAPS,
     Attention,
     Block,
     Intermediates,
@@ -15,6 +17,7 @@ from .vit import PatchEmbed, VisionTransformer
 
 __all__ = [
     "MLP",
+    "VALUE_MAPS",
     "Attention",
     "Block",
     "CharTransformer",
@@ -22,7 +25,9 @@ __all__ = [
     "LinearAttentionStack",
     "PatchEmbed",
     "RecomputedAttentionStack",
+    "SpectralH",
     "TransformerConfig",
     "TransformerEncoder",
     "VisionTransformer",
+    "value_output_maps",
 ]

@@ -1,9 +1,12 @@
 r"""A small Transformer encoder in the spirit of nanoGPT, with every switch the book studies.
 
 Residual on or off, LayerNorm before the branch (``"pre"``), after the sum (``"post"``) or not at
-all (``"none"``), the MLP on or off, a causal mask. Attention uses PyTorch's fused
-``scaled_dot_product_attention`` unless the attention weights are asked for; then a readable
-manual path computes :math:`\mathrm{softmax}(QK^\top/\sqrt{d_h}) V` and returns the weights.
+all (``"none"``), the MLP on or off, a causal mask, and the value map of the attention branch
+(``value_map``): the ordinary :math:`W_V W_O`, the spectral :math:`H` of Dovonon et al.
+(``"smooth"``, ``"sharpen"``; see :mod:`oversmoothing.models.spectral`) or the AttnScale and FeatScale
+filters of Wang et al. (2022). Attention uses PyTorch's fused ``scaled_dot_product_attention`` unless
+the attention weights are asked for; then a readable manual path computes
+:math:`\mathrm{softmax}(QK^\top/\sqrt{d_h}) V` and returns the weights.
 """
 
 from __future__ import annotations
@@ -16,15 +19,20 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from .. import filters
 from .._validation import check_choice, check_tokens
+from .spectral import SpectralH, check_eigenvalue_bounds
 
 NormPlacement = Literal["pre", "post", "none"]
 NORM_PLACEMENTS: tuple[str, ...] = ("pre", "post", "none")
+ValueMap = Literal["standard", "smooth", "sharpen", "attnscale", "featscale"]
+VALUE_MAPS: tuple[str, ...] = ("standard", "smooth", "sharpen", "attnscale", "featscale")
+"""The value maps of :attr:`TransformerConfig.value_map`."""
 
 
 @dataclass
 class TransformerConfig:
-    """Shape and switches of a Transformer encoder.
+    r"""Shape and switches of a Transformer encoder.
 
     Attributes:
         dim: token width ``d``.
@@ -37,6 +45,20 @@ class TransformerConfig:
         causal: mask attention to earlier tokens (language models).
         bias: biases in the linear layers.
         init_std: standard deviation of the normal initialisation of linear weights.
+        value_map: what the attention branch does with the attended tokens (:data:`VALUE_MAPS`):
+
+            - ``"standard"``: per-head value maps and an output projection, :math:`W_V W_O`;
+            - ``"smooth"`` / ``"sharpen"``: one symmetric :math:`H` with eigenvalues in
+              ``[eigenvalue_floor, max_eigenvalue]`` / ``[-1, -eigenvalue_floor]``
+              (:class:`~oversmoothing.models.spectral.SpectralH`), see :class:`Attention` for the heads;
+            - ``"attnscale"``: AttnScale, :math:`\hat A_h = A_{DC} + (1 + \omega_h) A_{HC}`;
+            - ``"featscale"``: FeatScale on the branch output,
+              :math:`Y' = Y + s_{DC} \odot \mathrm{DC}[Y] + s_{HC} \odot \mathrm{HC}[Y]`.
+
+            AttnScale and FeatScale mix all tokens through :math:`A_{DC}` or :math:`\mathrm{DC}[Y]`,
+            so neither is allowed with ``causal=True``.
+        eigenvalue_floor: smallest eigenvalue modulus of the spectral :math:`H`, in ``(0, 1)``.
+        max_eigenvalue: upper clip of the ``"smooth"`` eigenvalues (the ``"sharpen"`` clip is 1).
     """
 
     dim: int = 64
@@ -49,6 +71,9 @@ class TransformerConfig:
     causal: bool = False
     bias: bool = True
     init_std: float = 0.02
+    value_map: ValueMap = "standard"
+    eigenvalue_floor: float = 1e-3
+    max_eigenvalue: float = 1.0
 
     def __post_init__(self) -> None:
         for name in ("dim", "depth", "heads"):
@@ -62,6 +87,11 @@ class TransformerConfig:
             raise ValueError(f"mlp_ratio must be positive, got {self.mlp_ratio!r}")
         if self.init_std <= 0:
             raise ValueError(f"init_std must be positive, got {self.init_std!r}")
+        check_choice(self.value_map, "value_map", VALUE_MAPS)
+        check_eigenvalue_bounds(self.eigenvalue_floor, self.max_eigenvalue)
+        if self.causal and self.value_map in ("attnscale", "featscale"):
+            raise ValueError(f"value_map={self.value_map!r} averages over all tokens, future ones included, "
+                             "so it cannot be causal; use causal=False or another value_map")
 
     @property
     def head_dim(self) -> int:
@@ -87,18 +117,42 @@ class Intermediates:
 
 
 class Attention(nn.Module):
-    """Multi-head self-attention with a fused path and a manual path that returns the weights."""
+    r"""Multi-head self-attention with a fused path and a manual path that returns the weights.
+
+    The modules depend on ``config.value_map``:
+
+    - ``"standard"``, ``"attnscale"``, ``"featscale"``: ``qkv`` (``d -> 3d``: queries, keys, values of all
+      heads) and ``proj`` (``d -> d``), so the value-output map is :math:`W_V W_O`.
+      ``"attnscale"`` adds ``omega`` (shape ``(heads,)``), ``"featscale"`` adds ``s_dc`` and ``s_hc``
+      (shape ``(d,)``), all initialised to zero, where the block equals the standard one.
+    - ``"smooth"``, ``"sharpen"``: ``qk`` (``d -> 2d``: per-head queries and keys), ``value_output``, a
+      :class:`~oversmoothing.models.spectral.SpectralH`, and no output projection (``proj`` is the
+      identity). The value of head ``h`` is its slice of columns :math:`S_h` of :math:`XH`, so the branch is
+      :math:`\mathrm{concat}_h\big(A_h (X H)_{:, S_h}\big)`, which is exactly :math:`A X H` when all heads
+      attend alike. The paper does not say how it handles heads; this choice is the book's own.
+    """
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
         self.heads = config.heads
         self.head_dim = config.head_dim
         self.causal = config.causal
-        self.qkv = nn.Linear(config.dim, 3 * config.dim, bias=config.bias)
-        self.proj = nn.Linear(config.dim, config.dim, bias=config.bias)
+        if config.value_map in ("smooth", "sharpen"):
+            self.qk = nn.Linear(config.dim, 2 * config.dim, bias=config.bias)
+            self.value_output = SpectralH(config.dim, config.value_map, config.eigenvalue_floor,
+                                          config.max_eigenvalue)
+            self.proj = nn.Identity()
+        else:
+            self.qkv = nn.Linear(config.dim, 3 * config.dim, bias=config.bias)
+            self.value_output = None
+            self.proj = nn.Linear(config.dim, config.dim, bias=config.bias)
+        attnscale, featscale = config.value_map == "attnscale", config.value_map == "featscale"
+        self.omega = nn.Parameter(torch.zeros(config.heads)) if attnscale else None
+        self.s_dc = nn.Parameter(torch.zeros(config.dim)) if featscale else None
+        self.s_hc = nn.Parameter(torch.zeros(config.dim)) if featscale else None
 
     def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
-        """Attend.
+        r"""Attend.
 
         Args:
             x: tokens, shape ``(B, n, d)``.
@@ -106,22 +160,42 @@ class Attention(nn.Module):
 
         Returns:
             ``(y, weights)``: ``y`` of shape ``(B, n, d)``; ``weights`` of shape ``(B, heads, n, n)``
-            (rows sum to one) or ``None``.
+            (rows sum to one) or ``None``. The weights are those that multiply the values: for
+            ``"attnscale"`` the rescaled :math:`\hat A_h` (which may have negative entries).
         """
         batch, n, dim = x.shape
-        q, k, v = self.qkv(x).view(batch, n, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        if self.value_output is None:
+            q, k, v = self.qkv(x).view(batch, n, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+        else:
+            q, k = self.qk(x).view(batch, n, 2, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
+            v = self.value_output(x).view(batch, n, self.heads, self.head_dim).transpose(1, 2)
         if return_weights:
             scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)
             if self.causal:
                 future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
                 scores = scores.masked_fill(future, float("-inf"))
             weights = scores.softmax(dim=-1)
+            if self.omega is not None:
+                weights = filters.attnscale(weights, self.omega)
             y = weights @ v
         else:
             weights = None
             y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
-        y = y.transpose(1, 2).reshape(batch, n, dim)
-        return self.proj(y), weights
+            if self.omega is not None:  # A_DC V is the token mean of V: (1 + w) A V - w mean(V)
+                omega = self.omega.to(y.dtype)[:, None, None]
+                y = (1 + omega) * y - omega * v.mean(dim=-2, keepdim=True)
+        y = self.proj(y.transpose(1, 2).reshape(batch, n, dim))
+        if self.s_dc is not None:
+            y = filters._featscale(y, self.s_dc, self.s_hc)
+        return y, weights
+
+    def value_output_map(self) -> torch.Tensor:
+        """The effective ``H``, shape ``(d, d)``: ``W_V W_O`` or the spectral matrix; see
+        :func:`~oversmoothing.models.spectral.value_output_maps`."""
+        if self.value_output is not None:
+            return self.value_output.matrix()
+        dim = self.proj.in_features
+        return self.qkv.weight[2 * dim:].T @ self.proj.weight.T
 
 
 class MLP(nn.Module):

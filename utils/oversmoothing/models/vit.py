@@ -7,29 +7,43 @@ from torch import nn
 
 from .transformer import Intermediates, TransformerConfig, TransformerEncoder
 
+Size = int | tuple[int, int]
+
+
+def _pair(value: Size, name: str) -> tuple[int, int]:
+    """``value`` as ``(height, width)``: an int ``s`` means ``(s, s)``."""
+    pair = (value, value) if isinstance(value, int) and not isinstance(value, bool) else value
+    if (not isinstance(pair, tuple) or len(pair) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) and v >= 1 for v in pair)):
+        raise ValueError(f"{name} must be a positive int or a pair (height, width) of them, got {value!r}")
+    return pair
+
 
 class PatchEmbed(nn.Module):
-    """Split an image into non-overlapping square patches and embed each linearly.
+    """Split an image into non-overlapping patches and embed each linearly.
 
     Args:
-        image_size: height and width of the (square) input images.
-        patch_size: side of a patch; must divide ``image_size``.
+        image_size: the input images' side (square images) or ``(height, width)``.
+        patch_size: a patch's side or ``(height, width)``; must divide ``image_size`` along both axes.
+            ``image_size=(1, 40)`` with ``patch_size=(1, 4)`` cuts a 1-D signal of shape ``(B, C, 1, 40)``
+            into 10 tokens.
         in_channels: image channels.
         dim: embedding width ``d``.
     """
 
-    def __init__(self, image_size: int, patch_size: int, in_channels: int, dim: int):
+    def __init__(self, image_size: Size, patch_size: Size, in_channels: int, dim: int):
         super().__init__()
-        if image_size % patch_size:
-            raise ValueError(f"patch_size={patch_size} must divide image_size={image_size}")
-        self.image_size = image_size
+        image, patch = _pair(image_size, "image_size"), _pair(patch_size, "patch_size")
+        if image[0] % patch[0] or image[1] % patch[1]:
+            raise ValueError(f"patch_size={patch_size} must divide image_size={image_size} along both axes")
+        self.image_size = image
         self.in_channels = in_channels
-        self.num_patches = (image_size // patch_size) ** 2
-        self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch_size, stride=patch_size)
+        self.num_patches = (image[0] // patch[0]) * (image[1] // patch[1])
+        self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch, stride=patch)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        """``images``: shape ``(B, C, H, W)``. Returns patch tokens ``(B, num_patches, d)``."""
-        expected = (self.in_channels, self.image_size, self.image_size)
+        """``images``: shape ``(B, C, H, W)``. Returns patch tokens ``(B, num_patches, d)`` in row-major order."""
+        expected = (self.in_channels, *self.image_size)
         if images.ndim != 4 or tuple(images.shape[1:]) != expected:
             raise ValueError(f"images must have shape (B, {', '.join(map(str, expected))}), got {tuple(images.shape)}")
         if not images.is_floating_point():
@@ -42,15 +56,15 @@ class VisionTransformer(nn.Module):
 
     Args:
         config: the encoder's :class:`TransformerConfig`.
-        image_size: side of the square input images.
-        patch_size: side of a patch.
+        image_size: side of the square input images, or ``(height, width)``.
+        patch_size: side of a patch, or ``(height, width)``.
         in_channels: image channels.
         num_classes: output classes.
 
     Token 0 of every hidden state is the class token: pass ``exclude=[0]`` to the metrics.
     """
 
-    def __init__(self, config: TransformerConfig, image_size: int = 8, patch_size: int = 2,
+    def __init__(self, config: TransformerConfig, image_size: Size = 8, patch_size: Size = 2,
                  in_channels: int = 1, num_classes: int = 10):
         super().__init__()
         if num_classes < 1:
