@@ -6,7 +6,7 @@ The most used names are re-exported here::
     table = ovs.layer_metrics(model.forward_intermediates(x).hidden_states)
 """
 
-from . import filters, generators, spectrum
+from . import datasets, experiments, filters, generators, spectrum, training
 from .metrics import (
     METRICS,
     consensus_distance,
@@ -26,23 +26,35 @@ from .models import (
     Intermediates,
     LinearAttentionStack,
     RecomputedAttentionStack,
+    SpectralH,
     TransformerConfig,
     TransformerEncoder,
+    VALUE_MAPS,
     VisionTransformer,
+    value_output_maps,
 )
+from .experiments import load_result, run_experiment
 from .runtime import by_profile, describe_environment, get_device, get_profile, seed_everything
+from .training import History, TrainConfig, evaluate, load_checkpoint, save_checkpoint, train
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "datasets",
+    "experiments",
     "filters",
     "generators",
     "spectrum",
+    "training",
     "METRICS",
+    "VALUE_MAPS",
     "CharTransformer",
+    "History",
     "Intermediates",
     "LinearAttentionStack",
     "RecomputedAttentionStack",
+    "SpectralH",
+    "TrainConfig",
     "TransformerConfig",
     "TransformerEncoder",
     "VisionTransformer",
@@ -52,14 +64,21 @@ __all__ = [
     "dc_component",
     "describe_environment",
     "effective_rank",
+    "evaluate",
     "get_device",
     "get_profile",
     "hc_component",
     "hc_dc_ratio",
     "layer_metrics",
+    "load_checkpoint",
+    "load_result",
     "mean_cosine_similarity",
     "rank_one_residual",
+    "run_experiment",
+    "save_checkpoint",
     "seed_everything",
     "select_tokens",
     "singular_value_ratio",
+    "train",
+    "value_output_maps",
 ]
