@@ -316,3 +316,35 @@ def test_torchrun_with_two_processes_matches_one_process(tmp_path):
     assert [row["train_loss"] for row in single["epochs"]] == pytest.approx(losses, rel=1e-4)
     for name, value in single["state"].items():
         torch.testing.assert_close(rank0["state"][name], value, atol=1e-3, rtol=1e-2)  # Adam amplifies rounding
+
+
+# --- end-of-epoch hook ------------------------------------------------------------------------------------
+
+def test_on_epoch_end_records_the_model_before_training_and_after_every_epoch(tmp_path):
+    data = templates_task(64)
+    model = small_vit()
+    initial = model.head.weight.norm().item()
+    calls = []
+
+    def hook(trained, epoch):
+        calls.append((epoch, trained.training, torch.is_grad_enabled()))
+        return {"head_norm": trained.head.weight.norm().item()} if epoch != 2 else None
+
+    history = train(model, data, data, quick_config(epochs=3, checkpoint_dir=tmp_path), device="cpu",
+                    on_epoch_end=hook)
+    assert calls == [(0, False, False), (1, False, False), (2, False, False), (3, False, False)]
+    assert [row["epoch"] for row in history.epoch_end] == [0, 1, 3]  # a None result is not stored
+    assert history.epoch_end[0]["head_norm"] == initial
+    assert history.epoch_end[-1]["head_norm"] == model.head.weight.norm().item() != initial
+    assert model.training  # the hook's eval mode does not leak into training
+    assert History.from_json(tmp_path / "history.json").epoch_end == history.epoch_end
+
+
+def test_on_epoch_end_rejects_bad_hooks():
+    data = templates_task(32)
+    with pytest.raises(TypeError, match="on_epoch_end"):
+        train(small_vit(), data, data, quick_config(epochs=1), device="cpu", on_epoch_end="asymmetry")
+    with pytest.raises(TypeError, match="on_epoch_end"):
+        train(small_vit(), data, data, quick_config(epochs=1), device="cpu", on_epoch_end=lambda m, e: {"epoch": e})
+    with pytest.raises(TypeError, match="on_epoch_end"):
+        train(small_vit(), data, data, quick_config(epochs=1), device="cpu", on_epoch_end=lambda m, e: 1.0)

@@ -24,11 +24,14 @@ class History:
         layer_metrics: rows of :func:`oversmoothing.layer_metrics` tables with an ``epoch`` column
             (``0`` = before training), one row per layer and epoch.
         config: the :class:`TrainConfig` as a dict, plus whatever the caller adds.
+        epoch_end: what the ``on_epoch_end`` hook of :func:`~oversmoothing.training.train` returned, one
+            dict per call with an ``epoch`` key (``0`` = before training); empty without a hook.
     """
 
     epochs: list[dict[str, float]] = field(default_factory=list)
     layer_metrics: list[dict[str, float]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
+    epoch_end: list[dict[str, Any]] = field(default_factory=list)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-epoch record as a table, one row per epoch, columns :data:`EPOCH_FIELDS`."""
@@ -39,8 +42,9 @@ class History:
         return pd.DataFrame(self.layer_metrics)
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dictionary with keys ``config``, ``epochs`` and ``layer_metrics``."""
-        return {"config": self.config, "epochs": self.epochs, "layer_metrics": self.layer_metrics}
+        """A JSON-ready dictionary with keys ``config``, ``epochs``, ``layer_metrics`` and ``epoch_end``."""
+        return {"config": self.config, "epochs": self.epochs, "layer_metrics": self.layer_metrics,
+                "epoch_end": self.epoch_end}
 
     def to_json(self, path: str | Path) -> Path:
         """Write the record to ``path`` (folders created) and return the path."""
@@ -61,4 +65,5 @@ class History:
         missing = {"epochs", "layer_metrics", "config"} - set(data)
         if missing:
             raise ValueError(f"path={str(path)!r} is not a training history: missing {sorted(missing)}")
-        return cls(epochs=data["epochs"], layer_metrics=data["layer_metrics"], config=data["config"])
+        return cls(epochs=data["epochs"], layer_metrics=data["layer_metrics"], config=data["config"],
+                   epoch_end=data.get("epoch_end", []))

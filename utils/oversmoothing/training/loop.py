@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import nullcontext
 from pathlib import Path
 from types import SimpleNamespace
@@ -131,6 +131,27 @@ def _layer_rows(model: nn.Module, inputs: torch.Tensor, exclude: Sequence[int] |
     return table.to_dict("records")
 
 
+EpochHook = Callable[[nn.Module, int], Mapping[str, Any] | None]
+"""``on_epoch_end(model, epoch) -> dict | None``: called with the unwrapped model before training (epoch 0)
+and after every epoch; what it returns is stored in :attr:`History.epoch_end`."""
+
+
+def _record_epoch_end(history: History, hook: EpochHook | None, model: nn.Module, epoch: int) -> None:
+    """Call ``hook`` in eval mode without gradients and append ``{"epoch": epoch, **result}`` to the history."""
+    if hook is None:
+        return
+    was_training = model.training
+    model.eval()
+    with torch.no_grad():
+        values = hook(model, epoch)
+    model.train(was_training)
+    if values is None:
+        return
+    if not isinstance(values, Mapping) or "epoch" in values:
+        raise TypeError(f"on_epoch_end must return a dict without an 'epoch' key, or None; got {values!r}")
+    history.epoch_end.append({"epoch": epoch, **values})
+
+
 def _steps_per_epoch(train_size: int, config: TrainConfig, group: ProcessGroup) -> int:
     if config.batch_size % group.world_size:
         raise ValueError(f"batch_size={config.batch_size} must be divisible by the {group.world_size} processes")
@@ -141,7 +162,7 @@ def _steps_per_epoch(train_size: int, config: TrainConfig, group: ProcessGroup) 
 
 def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
           device: torch.device | str | None = None, metric_inputs: torch.Tensor | None = None,
-          metric_exclude: Sequence[int] | None = None) -> History:
+          metric_exclude: Sequence[int] | None = None, on_epoch_end: EpochHook | None = None) -> History:
     """Train ``model`` in place with AdamW, warm-up + cosine schedule and label smoothing.
 
     Each epoch visits ``len(train) // batch_size`` batches in a seeded random order (the last
@@ -163,6 +184,9 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
             ``model.forward_intermediates(metric_inputs).hidden_states`` is recorded before training
             and at the epochs that ``config.metrics_every`` selects (always after the last).
         metric_exclude: token positions left out of the metrics (``[0]`` for a class token).
+        on_epoch_end: ``fn(model, epoch) -> dict | None``, called in eval mode without gradients before
+            training (``epoch = 0``) and after every epoch's evaluation; each returned dict is stored,
+            with its ``epoch``, in :attr:`History.epoch_end` (e.g. a spectrum of the weights per epoch).
 
     Returns:
         The :class:`History` (identical on every process).
@@ -176,6 +200,8 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
             raise TypeError(f"metric_inputs must be a tensor, got {type(metric_inputs).__name__}")
         if not callable(getattr(model, "forward_intermediates", None)):
             raise TypeError(f"metric_inputs needs model.forward_intermediates, which {type(model).__name__} lacks")
+    if on_epoch_end is not None and not callable(on_epoch_end):
+        raise TypeError(f"on_epoch_end must be callable or None, got {type(on_epoch_end).__name__}")
     group = current_group()
     device = process_device(get_device(None if device is None else str(device)), group)
     steps_per_epoch = _steps_per_epoch(len(train.inputs), config, group)
@@ -198,6 +224,7 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
     history = History(config=config.to_dict())
     if metric_inputs is not None:
         history.layer_metrics += _layer_rows(model, metric_inputs, metric_exclude, epoch=0)
+    _record_epoch_end(history, on_epoch_end, model, 0)
     bar = tqdm(total=total_steps, disable=not (config.progress and group.is_main), unit="step", leave=False)
     step = 0
     for epoch in range(1, config.epochs + 1):
@@ -235,6 +262,7 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
         last = epoch == config.epochs
         if metric_inputs is not None and (last or (config.metrics_every and epoch % config.metrics_every == 0)):
             history.layer_metrics += _layer_rows(model, metric_inputs, metric_exclude, epoch=epoch)
+        _record_epoch_end(history, on_epoch_end, model, epoch)
         bar.set_postfix(loss=f"{loss_sum / count:.3f}", val_acc=f"{scores['accuracy']:.3f}")
         if config.checkpoint_dir is not None and group.is_main:
             save_checkpoint(model, Path(config.checkpoint_dir) / "last.safetensors",
