@@ -4,6 +4,9 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+# The benchmark environment: timm needs torchvision, which does not import beside the book's torch.
+BENCH_VENV := .bench-venv
+BENCH_PY := $(BENCH_VENV)/bin/python
 JB := $(VENV)/bin/jupyter-book
 VENDOR := book/vendor
 CHAPTERS := $(wildcard chapters/*.md)
@@ -18,7 +21,7 @@ help:
 	@echo "make notebooks   write the output-free .ipynb paired with each chapter (for Colab)"
 	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
 	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
-	@echo "make bench       benchmarks (not part of the tests)"
+	@echo "make bench       benchmarks (not part of the tests; the ViT-vs-timm one in its own .bench-venv)"
 	@echo "make gpu-check   on a CUDA machine: every chapter in the full profile, benchmarks, a report"
 
 $(VENV)/.installed: requirements/book.txt pyproject.toml
@@ -70,8 +73,18 @@ test: $(VENV)/.installed $(VENDOR)/.vendored browser
 	$(MAKE) book
 	$(PY) -m pytest -m html -q
 
-bench: $(VENV)/.installed
-	$(PY) benchmarks/bench_mean_cosine.py
+# torch 2.14.1 + torchvision + timm (a CUDA build of torch, about 5.5 GB, that also runs on the CPU).
+$(BENCH_VENV)/.installed: benchmarks/requirements-timm.txt pyproject.toml
+	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_PY) -m pip install --quiet --upgrade pip
+	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements-timm.txt
+	$(BENCH_PY) -m pip install --quiet --no-deps -e .
+	touch $@
+
+# Both benchmarks run; the target fails when either does.
+bench: $(VENV)/.installed $(BENCH_VENV)/.installed
+	status=0; $(PY) benchmarks/bench_mean_cosine.py || status=1; \
+	$(BENCH_PY) benchmarks/bench_vit_timm.py || status=1; exit $$status
 
 gpu-check: $(VENV)/.installed
 	$(PY) scripts/gpu_check.py
