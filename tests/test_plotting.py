@@ -7,11 +7,13 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
 import pytest
 import torch
 
 import oversmoothing as ovs
-from oversmoothing.plotting import REGIME_COLORS, plot_layer_metrics, use_book_style
+from oversmoothing.plotting import REGIME_COLORS, plot_layer_metric_runs, plot_layer_metrics, use_book_style
 
 
 @pytest.fixture
@@ -50,4 +52,40 @@ def test_plot_layer_metrics_rejects_bad_arguments(tables):
     fig, ax = plt.subplots()
     with pytest.raises(ValueError, match="axes"):
         plot_layer_metrics(tables, metrics=["mean_cosine", "hc_dc_ratio"], axes=[ax])
+    plt.close("all")
+
+
+def _runs_table():
+    ovs.seed_everything(1)
+    frames = []
+    for regime in ("smoothing", "sharpening"):
+        for seed in (0, 1, 2):
+            table = ovs.layer_metrics(torch.randn(4, 6, 5, dtype=torch.float64) + (seed if regime == "smoothing" else 0))
+            frames.append(table.assign(regime=regime, seed=seed))
+    return pd.concat(frames, ignore_index=True)
+
+
+def test_plot_layer_metric_runs_draws_runs_and_group_means():
+    table = _runs_table()
+    fig = plot_layer_metric_runs(table, metrics=["mean_cosine", "hc_dc_ratio"])
+    lines = fig.axes[0].get_lines()
+    assert len(lines) == 2 * (3 + 1)                                    # three runs and a mean per regime
+    means = [line for line in lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in means] == ["smoothing (3 runs)", "sharpening (3 runs)"]
+    assert matplotlib.colors.to_hex(means[1].get_color()) == REGIME_COLORS["sharpening"]
+    expected = table[table.regime == "smoothing"].groupby("layer")["mean_cosine"].mean().to_numpy()
+    np.testing.assert_allclose(means[0].get_ydata(), expected)
+    assert fig.axes[1].get_yscale() == "log"
+    plt.close(fig)
+
+
+def test_plot_layer_metric_runs_rejects_bad_arguments():
+    table = _runs_table()
+    with pytest.raises(ValueError, match="missing"):
+        plot_layer_metric_runs(table.drop(columns="seed"))
+    with pytest.raises(ValueError, match="metrics"):
+        plot_layer_metric_runs(table, metrics=["cosine"])
+    fig, ax = plt.subplots()
+    with pytest.raises(ValueError, match="axes"):
+        plot_layer_metric_runs(table, axes=[ax])
     plt.close("all")

@@ -97,3 +97,54 @@ def plot_layer_metrics(
             ax.set_yscale("log")
     axes[0].legend()
     return axes[0].figure
+
+
+def plot_layer_metric_runs(
+    table: pd.DataFrame,
+    metrics: Sequence[str] = ("mean_cosine", "hc_dc_ratio"),
+    group: str = "regime",
+    run: str = "seed",
+    axes: Sequence[Axes] | None = None,
+    log_scale: bool | None = None,
+) -> Figure:
+    """Per-layer curves of repeated runs: a thin line per run and a thick line for each group's mean.
+
+    Args:
+        table: a long table with columns ``layer``, ``group``, ``run`` and the metrics, one row per
+            group, run and layer (for instance :func:`oversmoothing.metrics.layer_metrics` tables of
+            several trained models, concatenated). A group that names a regime gets its colour.
+        metrics: column names (keys of :data:`oversmoothing.metrics.METRICS`), one panel each.
+        group: the column whose values are compared (one colour each).
+        run: the column that tells repeated runs of a group apart (e.g. the seed).
+        axes: existing axes to draw on, one per metric; new ones are made when ``None``.
+        log_scale: log y-axis; by default on for metrics that decay to zero.
+
+    Returns:
+        The figure; the legend names each group and its number of runs.
+    """
+    for metric in metrics:
+        check_choice(metric, "metrics", METRICS)
+    missing = [column for column in ("layer", group, run, *metrics) if column not in table.columns]
+    if missing or table.empty:
+        raise ValueError(f"table must be non-empty with columns 'layer', {group!r}, {run!r} and the metrics; "
+                         f"missing {missing}")
+    if axes is None:
+        fig, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
+                                    layout="constrained")
+        axes = list(created[0])
+    elif len(axes) != len(metrics):
+        raise ValueError(f"axes must have one entry per metric ({len(metrics)}), got {len(axes)}")
+    for ax, metric in zip(axes, metrics):
+        for index, (name, rows) in enumerate(table.groupby(group, sort=False)):
+            color = color_for(str(name), index)
+            for _, single in rows.groupby(run, sort=False):
+                ax.plot(single["layer"], single[metric], color=color, linewidth=0.8, alpha=0.45)
+            mean = rows.groupby("layer")[metric].mean()
+            ax.plot(mean.index, mean.to_numpy(), color=color, linewidth=2.2,
+                    label=f"{name} ({rows[run].nunique()} runs)")
+        ax.set_xlabel("layer")
+        ax.set_ylabel(METRICS[metric])
+        if log_scale if log_scale is not None else metric in LOG_SCALE_METRICS:
+            ax.set_yscale("log")
+    axes[0].legend()
+    return axes[0].figure
