@@ -41,7 +41,8 @@ def _working_dtype(x: torch.Tensor) -> torch.Tensor:
 def _scale_free(x: torch.Tensor) -> torch.Tensor:
     """``x`` divided by its largest entry (per matrix) when its entries are so large or small that squared
     norms would overflow or underflow; for the scale-invariant metrics only. Shape unchanged."""
-    scale = x.detach().abs().amax(dim=(-2, -1), keepdim=True)
+    # the infinity norm reduces without the |x| copy that abs().amax() would make
+    scale = torch.linalg.vector_norm(x.detach(), ord=float("inf"), dim=(-2, -1), keepdim=True)
     info = torch.finfo(x.dtype)
     if bool(((scale > info.max**0.25) | ((scale < info.tiny**0.25) & (scale > 0))).any()):
         return x / torch.where(scale > 0, scale, torch.ones_like(scale))
@@ -101,13 +102,18 @@ def mean_cosine_similarity(x: torch.Tensor, exclude: Sequence[int] | None = None
     Returns:
         Shape ``(...)``, values in :math:`[-1/(n-1), 1]`.
     """
-    x = select_tokens(check_tokens(x), exclude)
+    x = _working_dtype(select_tokens(check_tokens(x, finite=False), exclude))
     n = x.shape[-2]
     if n < 2:
         raise ValueError(f"x must have at least 2 tokens (after exclude) for a pairwise similarity, got {n}")
-    x = _scale_free(_working_dtype(x))
+    # Fast path, two passes over x: the token norms, then one product. Norms that are finite and not
+    # tiny prove x finite and free of overflow; otherwise validate and rescale, as the other metrics do.
+    norms = torch.linalg.vector_norm(x, dim=-1, keepdim=True)
+    if not bool((torch.isfinite(norms) & (norms > torch.finfo(x.dtype).tiny ** 0.25)).all()):
+        x = _scale_free(check_tokens(x))
+        norms = _token_norms(x)
     # sum_i x_i / ||x_i|| as a (1, n) @ (n, d) product, so no (n, d) temporary is made.
-    total = (_token_norms(x).reciprocal().transpose(-1, -2) @ x).squeeze(-2)
+    total = (norms.reciprocal().transpose(-1, -2) @ x).squeeze(-2)
     return (total.pow(2).sum(dim=-1) - n) / (n * (n - 1))
 
 
