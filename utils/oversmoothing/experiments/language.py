@@ -1,0 +1,467 @@
+r"""The language experiment of chapter 10: causal character-level Transformers whose value-output maps
+are unconstrained (``"standard"``), forced to smooth (``"smooth"``) or forced to sharpen (``"sharpen"``),
+trained on the shipped Shakespeare corpus.
+
+Registered as ``"language"``: ``oversmoothing experiment language --profile quick|full --out results``.
+For every variant and seed it records the validation loss and bits per character, the per-layer
+smoothing metrics on validation windows, the spectra of every block's :math:`H` and
+:math:`\mathrm{diag}(\gamma) H`, which mode dominates every block with the model's own causal attention
+(:func:`causal_block_eigenvalues`), and a short generated sample.
+
+Theory used here (chapter 10): a causal multi-head layer :math:`X \mapsto X + \sum_h A_h X H_h` is block
+lower triangular over tokens, so its eigenvalues are those of the ``n`` blocks
+:math:`M_k = I + \sum_h (A_h)_{kk} H_h`; block ``k = 1`` holds the DC eigenvalues :math:`1 + \lambda^H_j`.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import torch
+
+from .._validation import check_choice
+from ..datasets import ArrayDataset, CharVocabulary, char_splits
+from ..metrics import layer_metrics
+from ..models import CharTransformer, TransformerConfig, value_output_maps
+from ..audit import _torch_threads
+from ..runtime import get_device, seed_everything
+from ..spectrum import asymmetry
+from ..training import History, TrainConfig, evaluate, train
+from . import load_result, register
+
+VARIANTS: tuple[str, ...] = ("standard", "smooth", "sharpen")
+"""The value maps compared (values of :attr:`TransformerConfig.value_map`)."""
+
+REGIME_OF_VARIANT: dict[str, str] = {"standard": "baseline", "smooth": "smoothing", "sharpen": "sharpening"}
+"""The regime name (and plotting colour) of each variant."""
+
+
+@dataclass(frozen=True)
+class LanguageSizes:
+    """Sizes of the language experiment.
+
+    Attributes:
+        dim, depth, heads: the encoder's width, number of blocks and heads.
+        context: characters per window (the model's context).
+        stride: characters between the starts of training windows.
+        train_windows: training windows used, a seeded random subset (``0``: all).
+        val_windows: validation windows for the loss, evenly spaced over the held-out text (``0``: all).
+        metric_windows: validation windows on which per-layer metrics and spectra are measured.
+        dominance_windows: of those, how many enter the block-eigenvalue analysis (costly: ``n`` eigen
+            decompositions of ``d x d`` matrices per window and layer).
+        epochs, batch_size, lr: training (AdamW, warm-up and cosine decay).
+        seeds: one run per seed and variant.
+        sample_length: characters generated per model.
+        temperature: sampling temperature of the samples.
+    """
+
+    dim: int
+    depth: int
+    heads: int
+    context: int
+    stride: int
+    train_windows: int
+    val_windows: int
+    metric_windows: int
+    dominance_windows: int
+    epochs: int
+    batch_size: int
+    lr: float
+    seeds: tuple[int, ...] = (0, 1)
+    sample_length: int = 120
+    temperature: float = 0.8
+
+    def __post_init__(self) -> None:
+        for name in ("dim", "depth", "heads", "context", "stride", "metric_windows", "dominance_windows", "epochs",
+                     "batch_size", "sample_length"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        for name in ("train_windows", "val_windows"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                raise ValueError(f"{name} must be a non-negative int (0 = all), got {value!r}")
+        if self.dominance_windows > self.metric_windows:
+            raise ValueError(f"dominance_windows={self.dominance_windows} must not exceed "
+                             f"metric_windows={self.metric_windows}")
+        if not self.seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in self.seeds):
+            raise ValueError(f"seeds must be a non-empty tuple of non-negative ints, got {self.seeds!r}")
+        if not (self.lr > 0 and self.temperature > 0):
+            raise ValueError(f"lr and temperature must be positive, got {self.lr!r} and {self.temperature!r}")
+
+
+PROFILE_SIZES: dict[str, LanguageSizes] = {
+    "quick": LanguageSizes(dim=32, depth=4, heads=4, context=32, stride=32, train_windows=1600, val_windows=128,
+                           metric_windows=64, dominance_windows=8, epochs=3, batch_size=32, lr=3e-3, seeds=(0, 1),
+                           sample_length=100),
+    "full": LanguageSizes(dim=192, depth=6, heads=6, context=128, stride=32, train_windows=0, val_windows=0,
+                          metric_windows=128, dominance_windows=2, epochs=8, batch_size=64, lr=1e-3,
+                          seeds=(0, 1, 2, 3, 4), sample_length=300),
+}
+"""The sizes of the ``quick`` (CPU, under a minute) and ``full`` (GPU) profiles."""
+
+
+def split_by_heads(value_output: torch.Tensor, heads: int) -> torch.Tensor:
+    r"""The per-head maps :math:`H E_h` of a shared :math:`H` whose columns are split among ``heads`` heads.
+
+    Head ``h`` owns the contiguous columns :math:`S_h = \{h d_h, \dots, (h + 1) d_h - 1\}`, ``d_h = d / heads``
+    (the layout of :class:`~oversmoothing.models.transformer.Attention`), and :math:`E_h` zeroes the others.
+
+    Args:
+        value_output: :math:`H`, shape ``(..., d, d)``.
+        heads: number of heads, dividing ``d``.
+
+    Returns:
+        Shape ``(..., heads, d, d)``; the maps sum to :math:`H`.
+    """
+    if not isinstance(value_output, torch.Tensor) or value_output.ndim < 2 or (
+            value_output.shape[-1] != value_output.shape[-2]):
+        raise ValueError("value_output must be a tensor of shape (..., d, d), got "
+                         f"{getattr(value_output, 'shape', value_output)}")
+    d = value_output.shape[-1]
+    if not isinstance(heads, int) or isinstance(heads, bool) or heads < 1 or d % heads:
+        raise ValueError(f"heads must be a positive int dividing d={d}, got {heads!r}")
+    owner = torch.arange(d, device=value_output.device) // (d // heads)             # (d,): the head of each column
+    selection = owner == torch.arange(heads, device=value_output.device)[:, None]      # (heads, d): diagonal of E_h
+    return value_output.unsqueeze(-3) * selection.to(value_output.dtype)[:, None, :]
+
+
+def causal_block_eigenvalues(self_attention: torch.Tensor, head_value_outputs: torch.Tensor) -> torch.Tensor:
+    r"""Eigenvalues of the diagonal blocks :math:`M_k = I + \sum_h (A_h)_{kk} H_h` of a causal multi-head layer.
+
+    For lower-triangular attention maps :math:`A_h` the layer :math:`X \mapsto X + \sum_h A_h X H_h` is block
+    triangular over tokens, so its eigenvalues are exactly those of :math:`M_1, \dots, M_n`; with
+    row-stochastic maps, :math:`M_1 = I + \sum_h H_h` holds the DC eigenvalues.
+
+    Args:
+        self_attention: the diagonals :math:`(A_h)_{kk}`, shape ``(..., heads, n)``, real.
+        head_value_outputs: :math:`H_h`, shape ``(..., heads, d, d)``, real; leading dimensions broadcast
+            with those of ``self_attention``.
+
+    Returns:
+        Shape ``(..., n, d)``, complex: row ``k`` holds the eigenvalues of :math:`M_k` (``k = 0`` is the DC block).
+    """
+    for name, value, ndim in (("self_attention", self_attention, 2), ("head_value_outputs", head_value_outputs, 3)):
+        if not isinstance(value, torch.Tensor) or value.ndim < ndim or value.is_complex():
+            raise ValueError(f"{name} must be a real tensor with at least {ndim} dimensions")
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name} contains NaN or infinite entries")
+    if head_value_outputs.shape[-1] != head_value_outputs.shape[-2]:
+        raise ValueError("head_value_outputs must have shape (..., heads, d, d), got "
+                         f"{tuple(head_value_outputs.shape)}")
+    if self_attention.shape[-2] != head_value_outputs.shape[-3]:
+        raise ValueError(f"self_attention has {self_attention.shape[-2]} heads, head_value_outputs "
+                         f"{head_value_outputs.shape[-3]}")
+    dtype = torch.promote_types(self_attention.dtype, head_value_outputs.dtype)
+    blocks = torch.einsum("...hk,...hij->...kij", self_attention.to(dtype), head_value_outputs.to(dtype))
+    blocks = blocks + torch.eye(blocks.shape[-1], dtype=dtype, device=blocks.device)
+    return torch.linalg.eigvals(blocks)
+
+
+def dc_dominates(block_eigenvalues: torch.Tensor) -> torch.Tensor:
+    """Whether the DC block's largest eigenvalue modulus beats every other block's.
+
+    Args:
+        block_eigenvalues: output of :func:`causal_block_eigenvalues`, shape ``(..., n, d)`` with ``n >= 2``.
+
+    Returns:
+        Shape ``(...)``, bool: ``True`` where the layer is in the smoothing regime.
+    """
+    if not isinstance(block_eigenvalues, torch.Tensor) or block_eigenvalues.ndim < 2 or (
+            block_eigenvalues.shape[-2] < 2):
+        raise ValueError("block_eigenvalues must be a tensor of shape (..., n, d) with n >= 2")
+    modulus = block_eigenvalues.abs()
+    return modulus[..., 0, :].amax(dim=-1) > modulus[..., 1:, :].flatten(-2).amax(dim=-1)
+
+
+def head_value_outputs(model: CharTransformer, include_norm_gain: bool = False) -> torch.Tensor:
+    r"""Every block's per-head value-output maps :math:`H_h`, shape ``(L, heads, d, d)``.
+
+    Ordinary blocks: :math:`W_V^{(h)} W_O^{(h)}` (columns :math:`S_h` of :math:`W_V`, rows :math:`S_h` of
+    :math:`W_O`); smoothing and sharpening blocks: :math:`H E_h` (:func:`split_by_heads`). The maps of a
+    block sum to its :func:`~oversmoothing.models.value_output_maps` entry. With ``include_norm_gain``,
+    each is multiplied on the left by :math:`\mathrm{diag}(\gamma)`, the gain of the pre-LN in front of it.
+    """
+    config = model.encoder.config
+    maps = []
+    for block in model.encoder.blocks:
+        attention = block.attn
+        if attention.value_output is not None:
+            per_head = split_by_heads(attention.value_output.matrix(), config.heads)
+        else:
+            value = attention.qkv.weight[2 * config.dim:].T.reshape(config.dim, config.heads, config.head_dim)
+            output = attention.proj.weight.T.reshape(config.heads, config.head_dim, config.dim)
+            per_head = value.permute(1, 0, 2) @ output
+        maps.append(block.ln1.weight[:, None] * per_head if include_norm_gain else per_head)
+    return torch.stack(maps)
+
+
+@torch.no_grad()
+def generate(model: CharTransformer, vocab: CharVocabulary, prompt: str, length: int, temperature: float = 0.8,
+             seed: int = 0) -> str:
+    """Continue ``prompt`` by ``length`` characters, sampled one at a time (greedy when ``temperature == 0``).
+
+    Args:
+        model: a trained :class:`~oversmoothing.models.CharTransformer`.
+        vocab: its vocabulary; ``prompt`` must use only its characters.
+        prompt: at least one character.
+        length: characters to generate, non-negative.
+        temperature: divides the logits before sampling; ``0`` takes the most likely character.
+        seed: seeds the sampler.
+
+    Returns:
+        The generated characters, without the prompt.
+    """
+    if not prompt:
+        raise ValueError("prompt must hold at least one character")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise ValueError(f"length must be a non-negative int, got {length!r}")
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be non-negative, got {temperature!r}")
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    ids = vocab.encode(prompt).to(device)[None]
+    was_training = model.training
+    model.eval()
+    for _ in range(length):
+        logits = model(ids[:, -model.context:])[0, -1].double().cpu()
+        if temperature == 0:
+            following = logits.argmax().reshape(1)
+        else:
+            following = torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator)
+        ids = torch.cat([ids, following.to(device)[None]], dim=1)
+    model.train(was_training)
+    return vocab.decode(ids[0, len(prompt):].cpu())
+
+
+def _evenly_spaced(data: ArrayDataset, count: int) -> ArrayDataset:
+    """``count`` examples spread evenly over ``data`` (all of them when ``count`` is 0 or too large)."""
+    if count == 0 or count >= len(data):
+        return data
+    return data.subset(torch.linspace(0, len(data) - 1, count).round().long())
+
+
+@torch.no_grad()
+def analyse_language_model(model: CharTransformer, windows: torch.Tensor, dominance_windows: int) -> dict[str, Any]:
+    r"""Per-layer metrics, spectra and block-eigenvalue dominance of a trained causal model.
+
+    Args:
+        model: a :class:`~oversmoothing.models.CharTransformer` with ``causal=True``, pre-LN.
+        windows: validation character ids, shape ``(B, n)``.
+        dominance_windows: how many of the windows (the first) enter the block-eigenvalue analysis.
+
+    Returns:
+        A JSON-ready dict: ``layer_metrics`` (records of :func:`~oversmoothing.layer_metrics`, layer 0 = the
+        embeddings), ``eigenvalues`` and ``gain_eigenvalues`` (``{"real", "imag"}``, each ``(L, d)``, of
+        :math:`H` and :math:`\mathrm{diag}(\gamma) H`), ``negative_gains`` (per layer), ``asymmetry`` of
+        :math:`H` (per layer), and ``dc_dominant`` / ``gain_dc_dominant``: per layer, the share of the
+        dominance windows in which the DC block wins, with :math:`H_h` and with :math:`\mathrm{diag}(\gamma) H_h`.
+    """
+    if not isinstance(windows, torch.Tensor) or windows.ndim != 2 or windows.dtype != torch.int64:
+        raise ValueError(f"windows must be an int64 tensor of shape (B, n), got {getattr(windows, 'shape', windows)}")
+    if not isinstance(dominance_windows, int) or isinstance(dominance_windows, bool) or dominance_windows < 1:
+        raise ValueError(f"dominance_windows must be a positive int, got {dominance_windows!r}")
+    was_training = model.training
+    model.eval()
+    intermediates = model.forward_intermediates(windows, return_attention=True)
+    table = layer_metrics(intermediates.hidden_states.double())
+    values = value_output_maps(model).double().cpu()
+    gain_values = value_output_maps(model, include_norm_gain=True).double().cpu()
+    gains = torch.stack([block.ln1.weight for block in model.encoder.blocks]).cpu()
+    attentions = intermediates.attentions[:, :dominance_windows]                                # (L, B, h, n, n)
+    diagonals = attentions.diagonal(dim1=-2, dim2=-1).double().cpu()                             # (L, B, h, n)
+    dominance = {}
+    for key, include in (("dc_dominant", False), ("gain_dc_dominant", True)):
+        per_head = head_value_outputs(model, include_norm_gain=include).double().cpu()[:, None]  # (L, 1, h, d, d)
+        dominance[key] = dc_dominates(causal_block_eigenvalues(diagonals, per_head)).double().mean(dim=1)
+    model.train(was_training)
+    eigenvalues, gain_eigenvalues = torch.linalg.eigvals(values), torch.linalg.eigvals(gain_values)
+    return {
+        "layer_metrics": table.to_dict("records"),
+        "eigenvalues": {"real": eigenvalues.real.tolist(), "imag": eigenvalues.imag.tolist()},
+        "gain_eigenvalues": {"real": gain_eigenvalues.real.tolist(), "imag": gain_eigenvalues.imag.tolist()},
+        "negative_gains": (gains < 0).sum(dim=-1).tolist(),
+        "asymmetry": asymmetry(values).tolist(),
+        "dc_dominant": dominance["dc_dominant"].tolist(),
+        "gain_dc_dominant": dominance["gain_dc_dominant"].tolist(),
+    }
+
+
+@dataclass
+class _Data:
+    vocab: CharVocabulary
+    train: ArrayDataset
+    val: ArrayDataset
+    windows: torch.Tensor
+    prompt: str
+    counts: dict[str, int]
+
+
+def _prepare(sizes: LanguageSizes, text: str | None) -> _Data:
+    splits = char_splits(sizes.context, val_fraction=0.1, text=text, stride=sizes.stride)
+    train_set = splits.train
+    if 0 < sizes.train_windows < len(train_set):
+        chosen = torch.randperm(len(train_set), generator=torch.Generator().manual_seed(0))[:sizes.train_windows]
+        train_set = train_set.subset(chosen.sort().values)
+    val_set = _evenly_spaced(splits.test, sizes.val_windows)
+    windows = _evenly_spaced(splits.test, sizes.metric_windows).inputs
+    held_out = splits.vocab.decode(splits.test.inputs[:4].flatten())            # the first held-out characters
+    start = held_out.find("\n") + 1                                             # begin the prompt at a line start
+    prompt = held_out[start:start + sizes.context // 2] or held_out[: sizes.context // 2]
+    counts = {"train_windows": len(train_set), "val_windows": len(val_set), "metric_windows": len(windows),
+              "vocabulary": len(splits.vocab)}
+    return _Data(splits.vocab, train_set, val_set, windows, prompt, counts)
+
+
+def train_language_model(variant: str, seed: int, sizes: LanguageSizes, data_train: ArrayDataset,
+                         data_val: ArrayDataset, vocabulary_size: int, device: torch.device | str | None = None,
+                         metric_inputs: torch.Tensor | None = None) -> tuple[CharTransformer, History]:
+    """Build and train one causal character model; returns ``(model, history)``.
+
+    The model is a pre-LN :class:`~oversmoothing.models.CharTransformer` with an MLP and
+    ``value_map=variant``; training is :func:`oversmoothing.training.train` with ``seed``.
+    """
+    check_choice(variant, "variant", VARIANTS)
+    seed_everything(seed)
+    config = TransformerConfig(dim=sizes.dim, depth=sizes.depth, heads=sizes.heads, causal=True, value_map=variant)
+    model = CharTransformer(config, vocabulary_size, sizes.context)
+    history = train(model, data_train, data_val,
+                    TrainConfig(epochs=sizes.epochs, batch_size=sizes.batch_size, lr=sizes.lr, seed=seed,
+                                progress=False),
+                    device=device, metric_inputs=metric_inputs)
+    return model, history
+
+
+def _run_one(variant: str, seed: int, sizes: LanguageSizes, data: _Data, device: torch.device) -> dict[str, Any]:
+    started = time.perf_counter()
+    model, history = train_language_model(variant, seed, sizes, data.train, data.val, len(data.vocab), device,
+                                          metric_inputs=data.windows)
+    scores = evaluate(model, data.val)
+    analysis = analyse_language_model(model, data.windows.to(device), sizes.dominance_windows)
+    sample = generate(model, data.vocab, data.prompt, sizes.sample_length, sizes.temperature, seed=seed)
+    return {
+        "variant": variant, "regime": REGIME_OF_VARIANT[variant], "seed": seed,
+        "val_loss": scores["loss"], "bits_per_char": scores["loss"] / math.log(2), "val_accuracy": scores["accuracy"],
+        "seconds": time.perf_counter() - started, "epochs": history.epochs,
+        "initial_layer_metrics": [row for row in history.layer_metrics if row["epoch"] == 0],
+        **analysis, "sample": sample,
+    }
+
+
+def run_language(sizes: LanguageSizes, device: torch.device | str | None = None,
+                 text: str | None = None) -> dict[str, Any]:
+    """Train and analyse every variant for every seed of ``sizes``.
+
+    Args:
+        sizes: the :class:`LanguageSizes`.
+        device: where to train (default: :func:`oversmoothing.get_device`).
+        text: the corpus (default: the shipped Shakespeare extract).
+
+    Returns:
+        A JSON-ready dict with ``sizes``, ``counts`` (windows and vocabulary), ``prompt`` and ``runs``: one
+        entry per (seed, variant) with ``variant``, ``regime``, ``seed``, ``val_loss``, ``bits_per_char``,
+        ``val_accuracy``, ``seconds``, ``epochs`` (the training history), ``initial_layer_metrics`` (before
+        training), the output of :func:`analyse_language_model` and a generated ``sample``.
+    """
+    if not isinstance(sizes, LanguageSizes):
+        raise TypeError(f"sizes must be a LanguageSizes, got {type(sizes).__name__}")
+    data = _prepare(sizes, text)
+    runs = []
+    device = get_device(None if device is None else str(device))
+    # Models this small train fastest on one CPU thread (and never oversubscribe a shared machine).
+    with _torch_threads(1 if device.type == "cpu" else None):
+        for seed in sizes.seeds:
+            for variant in VARIANTS:
+                runs.append(_run_one(variant, seed, sizes, data, device))
+    return {"sizes": asdict(sizes), "counts": data.counts, "prompt": data.prompt, "runs": runs}
+
+
+def summary_runs(result: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The ``runs`` of a :func:`run_language` result (``ValueError`` when there are none)."""
+    runs = result.get("runs") if isinstance(result, Mapping) else None
+    if not runs:
+        raise ValueError("result must be a language result with a non-empty 'runs' list")
+    return list(runs)
+
+
+def summary_table(result: Mapping[str, Any]) -> pd.DataFrame:
+    """One row per trained model of a :func:`run_language` result.
+
+    Columns: ``variant``, ``regime``, ``seed``, ``val_loss``, ``bits_per_char``, ``val_accuracy``,
+    ``last_mean_cosine`` and ``last_hc_dc_ratio`` (last layer, validation windows), ``dc_dominant`` and
+    ``gain_dc_dominant`` (averaged over layers), ``negative_gains`` (summed over layers) and ``seconds``.
+
+    Raises:
+        ValueError: ``result`` has no ``runs``.
+    """
+    rows = []
+    for run in summary_runs(result):
+        last = run["layer_metrics"][-1]
+        rows.append({
+            "variant": run["variant"], "regime": run["regime"], "seed": run["seed"], "val_loss": run["val_loss"],
+            "bits_per_char": run["bits_per_char"], "val_accuracy": run["val_accuracy"],
+            "last_mean_cosine": last["mean_cosine"], "last_hc_dc_ratio": last["hc_dc_ratio"],
+            "dc_dominant": sum(run["dc_dominant"]) / len(run["dc_dominant"]),
+            "gain_dc_dominant": sum(run["gain_dc_dominant"]) / len(run["gain_dc_dominant"]),
+            "negative_gains": sum(run["negative_gains"]), "seconds": run["seconds"],
+        })
+    return pd.DataFrame(rows)
+
+
+def layer_table(result: Mapping[str, Any], initial: bool = False) -> pd.DataFrame:
+    """The per-layer metrics of every run in one long table: columns ``variant``, ``regime``, ``seed``,
+    ``layer`` and one per metric. ``initial=True`` gives the metrics before training."""
+    key = "initial_layer_metrics" if initial else "layer_metrics"
+    frames = [pd.DataFrame(run[key]).drop(columns="epoch", errors="ignore").assign(
+        variant=run["variant"], regime=run["regime"], seed=run["seed"]) for run in summary_runs(result)]
+    return pd.concat(frames, ignore_index=True)
+
+
+def describe_result(result: Mapping[str, Any]) -> str:
+    """One line saying what produced a result: profile, command, device and wall time (from its metadata)."""
+    meta = result.get("metadata") if isinstance(result, Mapping) else None
+    if not isinstance(meta, Mapping):
+        raise ValueError("result must carry the 'metadata' that run_experiment adds")
+    return (f"{meta['profile']} profile, produced by `{meta['command']}` on {meta['device_name']} ({meta['device']}) "
+            f"in {meta['seconds'] / 60:.1f} min, {meta['date']}")
+
+
+def load_full_result(folder: str | Path = "results") -> dict[str, Any] | None:
+    """The committed full-profile result ``folder/language-full.json``, or ``None`` when it does not exist."""
+    try:
+        return load_result("language", "full", folder)
+    except FileNotFoundError:
+        return None
+
+
+@register("language")
+def language_experiment(profile: str, device: torch.device) -> dict[str, Any]:
+    """The ``language`` experiment: :func:`run_language` with :data:`PROFILE_SIZES` ``[profile]``."""
+    return run_language(PROFILE_SIZES[check_choice(profile, "profile", tuple(PROFILE_SIZES))], device)
+
+
+__all__ = [
+    "PROFILE_SIZES",
+    "REGIME_OF_VARIANT",
+    "VARIANTS",
+    "LanguageSizes",
+    "analyse_language_model",
+    "causal_block_eigenvalues",
+    "dc_dominates",
+    "describe_result",
+    "generate",
+    "head_value_outputs",
+    "layer_table",
+    "load_full_result",
+    "run_language",
+    "split_by_heads",
+    "summary_runs",
+    "summary_table",
+    "train_language_model",
+]
