@@ -1,10 +1,13 @@
-"""On a CUDA machine: run every chapter in the full profile, the CUDA tests and the benchmark; write a report.
+"""On a CUDA machine: the full-profile experiments, every chapter in the full profile, the CUDA tests and the
+benchmark; write a report.
 
     make gpu-check                      # or: python scripts/gpu_check.py
     python scripts/gpu_check.py chapters/03_*.md --skip-bench   # a partial rerun
 
 With ``OVERSMOOTHING_PROFILE=full`` and ``OVERSMOOTHING_DEVICE=cuda`` it
 
+0. runs every registered experiment (``oversmoothing experiment NAME --profile full``), writing
+   ``results/NAME-full.json`` (commit these: chapters 9 and 10 show them beside their quick results);
 1. executes each ``chapters/*.md`` in a fresh ``python3`` kernel (cwd ``chapters/``, 1800 s per cell),
    timing each (:func:`oversmoothing.notebooks.execute_chapter`);
 2. runs ``pytest -m cuda``;
@@ -61,6 +64,28 @@ def run_chapters(chapters: list[Path], timeout: int, env: dict[str, str], save_d
     return entries
 
 
+def run_experiments(env: dict[str, str], out: Path) -> list[dict]:
+    """Each registered experiment in the full profile, as its own process; results in ``out/NAME-full.json``."""
+    from oversmoothing.experiments import available_experiments
+
+    entries = []
+    for name in available_experiments():
+        print(f"[experiment] {name} ...", flush=True)
+        command = [sys.executable, "-m", "oversmoothing.cli", "experiment", name, "--profile", "full",
+                   "--device", "cuda", "--out", str(out)]
+        start = time.perf_counter()
+        done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+        entry = {
+            "experiment": name,
+            "status": "ok" if done.returncode == 0 else "failed",
+            "seconds": time.perf_counter() - start,
+            "error": None if done.returncode == 0 else "\n".join((done.stdout + done.stderr).splitlines()[-60:]),
+        }
+        print(f"[experiment] {name}: {entry['status']} in {entry['seconds']:.1f} s", flush=True)
+        entries.append(entry)
+    return entries
+
+
 def run_cuda_tests(env: dict[str, str]) -> dict:
     print("[tests] pytest -m cuda ...", flush=True)
     command = [sys.executable, "-m", "pytest", "-m", "cuda", "-q", "-p", "no:cacheprovider"]
@@ -113,9 +138,12 @@ def _shorten(text: str | None) -> str | None:
     return f"{text[:head]}\n[... {len(text) - ERROR_CHARS} characters left out ...]\n{text[-(ERROR_CHARS - head):]}"
 
 
-def build_report(environment, chapters: list[dict], tests: dict | None, bench: dict | None, seconds: float) -> dict:
+def build_report(environment, chapters: list[dict], tests: dict | None, bench: dict | None, seconds: float,
+                 experiments: list[dict] | None = None) -> dict:
     """Everything the check found, as one JSON-ready dict. ``environment``: a runtime ``Environment``."""
-    failures = [f"chapter {entry['chapter']}" for entry in chapters if entry["status"] != "ok"]
+    experiments = experiments or []
+    failures = [f"experiment {entry['experiment']}" for entry in experiments if entry["status"] != "ok"]
+    failures += [f"chapter {entry['chapter']}" for entry in chapters if entry["status"] != "ok"]
     if tests is not None and tests["status"] != "ok":
         failures.append(f"CUDA tests ({tests['status']})")
     if bench is not None and bench["status"] != "ok":
@@ -126,6 +154,7 @@ def build_report(environment, chapters: list[dict], tests: dict | None, bench: d
         "device": environment.device,
         "device_name": environment.device_name,
         "environment": dict(environment.as_rows()),
+        "experiments": [{**entry, "error": _shorten(entry["error"])} for entry in experiments],
         "chapters": [{**entry, "error": _shorten(entry["error"])} for entry in chapters],
         "chapters_seconds": sum(entry["seconds"] for entry in chapters),
         "cuda_tests": tests,
@@ -154,9 +183,19 @@ def render_markdown(report: dict) -> str:
         "",
         "Written by `scripts/gpu_check.py` (`make gpu-check`); the same data is in `gpu_check.json`.",
         "",
-        "## Chapters",
+        "## Full-profile experiments",
         "",
     ]
+    if report["experiments"]:
+        rows = [(f"`{e['experiment']}`", e["status"], f"{e['seconds']:.1f}") for e in report["experiments"]]
+        lines += _table(("experiment", "status", "time (s)"), rows)
+        lines += ["", "Results in `results/NAME-full.json`; commit them so that the chapters show them."]
+        for entry in report["experiments"]:
+            if entry["error"]:
+                lines += ["", f"### `{entry['experiment']}` failed", "", "```text", entry["error"].rstrip(), "```"]
+    else:
+        lines.append("No experiment was run.")
+    lines += ["", "## Chapters", ""]
     if report["chapters"]:
         rows = [(f"`{e['chapter']}`", e["status"], f"{e['seconds']:.1f}") for e in report["chapters"]]
         rows.append(("**total**", "", f"{report['chapters_seconds']:.1f}"))
@@ -229,6 +268,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=int, default=CELL_TIMEOUT, help="seconds per cell")
     parser.add_argument("--skip-tests", action="store_true", help="do not run pytest -m cuda")
     parser.add_argument("--skip-bench", action="store_true", help="do not run the benchmark")
+    parser.add_argument("--skip-experiments", action="store_true", help="do not run the full-profile experiments")
+    parser.add_argument("--results", type=Path, default=ROOT / "results", help="folder for NAME-full.json")
     parser.add_argument("--save-notebooks", type=Path, help="also save the executed notebooks (.ipynb) here")
     args = parser.parse_args(argv)
 
@@ -250,10 +291,11 @@ def main(argv: list[str] | None = None) -> int:
     environment = describe_environment(get_device(), "full")
     print(f"gpu_check on {environment.device_name}", flush=True)
     chapters = [path.resolve() for path in args.chapters] or sorted((ROOT / "chapters").glob("*.md"))
+    experiments = [] if args.skip_experiments else run_experiments(env, args.results)
     chapter_entries = run_chapters(chapters, args.timeout, FULL_CUDA, args.save_notebooks)
     tests = None if args.skip_tests else run_cuda_tests(env)
     bench = None if args.skip_bench else run_benchmark(env)
-    report = build_report(environment, chapter_entries, tests, bench, time.perf_counter() - started)
+    report = build_report(environment, chapter_entries, tests, bench, time.perf_counter() - started, experiments)
     markdown, data = write_report(report, args.out)
     print(f"report: {markdown.relative_to(ROOT) if markdown.is_relative_to(ROOT) else markdown}, {data.name}")
     print("passed" if report["passed"] else "FAILED: " + "; ".join(report["failures"]))

@@ -118,3 +118,19 @@ def test_refuses_to_run_without_cuda(tmp_path):
     assert done.returncode == 2, done.stderr
     assert "no CUDA device" in done.stderr
     assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_failed_experiment_fails_the_report_and_is_shown(tmp_path):
+    gpu_check = load_gpu_check()
+    environment = describe_environment(torch.device("cpu"), "full")
+    experiments = [
+        {"experiment": "vision", "status": "ok", "seconds": 600.0, "error": None},
+        {"experiment": "language", "status": "failed", "seconds": 2.0, "error": "Traceback ...\nAssertionError: boom"},
+    ]
+    report = gpu_check.build_report(environment, [], None, None, seconds=1.0, experiments=experiments)
+    assert report["failures"] == ["experiment language"] and not report["passed"]
+    markdown = gpu_check.render_markdown(report)
+    assert "| `vision` | ok | 600.0 |" in markdown
+    assert "### `language` failed" in markdown and "AssertionError: boom" in markdown
+    assert "No experiment was run." in gpu_check.render_markdown(
+        gpu_check.build_report(environment, [], None, None, seconds=1.0))
