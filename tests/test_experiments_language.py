@@ -17,19 +17,15 @@ from oversmoothing.experiments.language import (
     VARIANTS,
     LanguageSizes,
     analyse_language_model,
-    causal_block_eigenvalues,
-    dc_dominates,
     describe_result,
-    generate,
-    head_value_outputs,
     layer_table,
     load_full_result,
     run_language,
-    split_by_heads,
     summary_table,
 )
 from oversmoothing.generators import causal_attention, value_output_from_spectrum
-from oversmoothing.models import value_output_maps
+from oversmoothing.models import generate, head_value_outputs, value_output_maps
+from oversmoothing.spectrum import causal_block_eigenvalues, dc_dominates, split_by_heads
 
 TINY = LanguageSizes(dim=8, depth=2, heads=2, context=8, stride=8, train_windows=64, val_windows=16,
                      metric_windows=8, dominance_windows=2, epochs=1, batch_size=16, lr=3e-3, seeds=(0,),

@@ -292,3 +292,18 @@ def test_seed_everything_seeds_cuda():
     first = torch.rand(4, device="cuda").cpu()
     seed_everything(3)
     torch.testing.assert_close(torch.rand(4, device="cuda").cpu(), first, rtol=0, atol=0)
+
+
+def test_torch_threads_sets_and_restores_the_thread_count():
+    before = torch.get_num_threads()
+    with runtime.torch_threads(1):
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == before
+    with runtime.torch_threads(None):
+        assert torch.get_num_threads() == before
+    with pytest.raises(RuntimeError), runtime.torch_threads(1):
+        raise RuntimeError("inside")
+    assert torch.get_num_threads() == before
+    with pytest.raises(ValueError, match="threads"):
+        with runtime.torch_threads(0):
+            pass

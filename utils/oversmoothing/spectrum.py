@@ -27,6 +27,8 @@ __all__ = [
     "REGIMES",
     "DominantMode",
     "asymmetry",
+    "causal_block_eigenvalues",
+    "dc_dominates",
     "dominant_mode",
     "dominant_mode_from_spectra",
     "endpoint_gap",
@@ -34,6 +36,7 @@ __all__ = [
     "perron_index",
     "phase_condition",
     "power_iteration",
+    "split_by_heads",
     "update_eigenvalues",
 ]
 
@@ -312,3 +315,76 @@ def power_iteration(attention: torch.Tensor, value_output: torch.Tensor, x: torc
         growth.append(norm.squeeze(-1).squeeze(-1).log())
         x = x / norm
     return x, torch.stack(growth, dim=-1)
+
+
+def split_by_heads(value_output: torch.Tensor, heads: int) -> torch.Tensor:
+    r"""The per-head maps :math:`H E_h` of a shared :math:`H` whose columns are split among ``heads`` heads.
+
+    Head ``h`` owns the contiguous columns :math:`S_h = \{h d_h, \dots, (h + 1) d_h - 1\}`, ``d_h = d / heads``
+    (the layout of :class:`~oversmoothing.models.transformer.Attention`), and :math:`E_h` zeroes the others.
+
+    Args:
+        value_output: :math:`H`, shape ``(..., d, d)``.
+        heads: number of heads, dividing ``d``.
+
+    Returns:
+        Shape ``(..., heads, d, d)``; the maps sum to :math:`H`.
+    """
+    if not isinstance(value_output, torch.Tensor) or value_output.ndim < 2 or (
+            value_output.shape[-1] != value_output.shape[-2]):
+        raise ValueError("value_output must be a tensor of shape (..., d, d), got "
+                         f"{getattr(value_output, 'shape', value_output)}")
+    d = value_output.shape[-1]
+    if not isinstance(heads, int) or isinstance(heads, bool) or heads < 1 or d % heads:
+        raise ValueError(f"heads must be a positive int dividing d={d}, got {heads!r}")
+    owner = torch.arange(d, device=value_output.device) // (d // heads)             # (d,): the head of each column
+    selection = owner == torch.arange(heads, device=value_output.device)[:, None]      # (heads, d): diagonal of E_h
+    return value_output.unsqueeze(-3) * selection.to(value_output.dtype)[:, None, :]
+
+
+def causal_block_eigenvalues(self_attention: torch.Tensor, head_value_outputs: torch.Tensor) -> torch.Tensor:
+    r"""Eigenvalues of the diagonal blocks :math:`M_k = I + \sum_h (A_h)_{kk} H_h` of a causal multi-head layer.
+
+    For lower-triangular attention maps :math:`A_h` the layer :math:`X \mapsto X + \sum_h A_h X H_h` is block
+    triangular over tokens, so its eigenvalues are exactly those of :math:`M_1, \dots, M_n`; with
+    row-stochastic maps, :math:`M_1 = I + \sum_h H_h` holds the DC eigenvalues.
+
+    Args:
+        self_attention: the diagonals :math:`(A_h)_{kk}`, shape ``(..., heads, n)``, real.
+        head_value_outputs: :math:`H_h`, shape ``(..., heads, d, d)``, real; leading dimensions broadcast
+            with those of ``self_attention``.
+
+    Returns:
+        Shape ``(..., n, d)``, complex: row ``k`` holds the eigenvalues of :math:`M_k` (``k = 0`` is the DC block).
+    """
+    for name, value, ndim in (("self_attention", self_attention, 2), ("head_value_outputs", head_value_outputs, 3)):
+        if not isinstance(value, torch.Tensor) or value.ndim < ndim or value.is_complex():
+            raise ValueError(f"{name} must be a real tensor with at least {ndim} dimensions")
+        if not bool(torch.isfinite(value).all()):
+            raise ValueError(f"{name} contains NaN or infinite entries")
+    if head_value_outputs.shape[-1] != head_value_outputs.shape[-2]:
+        raise ValueError("head_value_outputs must have shape (..., heads, d, d), got "
+                         f"{tuple(head_value_outputs.shape)}")
+    if self_attention.shape[-2] != head_value_outputs.shape[-3]:
+        raise ValueError(f"self_attention has {self_attention.shape[-2]} heads, head_value_outputs "
+                         f"{head_value_outputs.shape[-3]}")
+    dtype = torch.promote_types(self_attention.dtype, head_value_outputs.dtype)
+    blocks = torch.einsum("...hk,...hij->...kij", self_attention.to(dtype), head_value_outputs.to(dtype))
+    blocks = blocks + torch.eye(blocks.shape[-1], dtype=dtype, device=blocks.device)
+    return torch.linalg.eigvals(blocks)
+
+
+def dc_dominates(block_eigenvalues: torch.Tensor) -> torch.Tensor:
+    """Whether the DC block's largest eigenvalue modulus beats every other block's.
+
+    Args:
+        block_eigenvalues: output of :func:`causal_block_eigenvalues`, shape ``(..., n, d)`` with ``n >= 2``.
+
+    Returns:
+        Shape ``(...)``, bool: ``True`` where the layer is in the smoothing regime.
+    """
+    if not isinstance(block_eigenvalues, torch.Tensor) or block_eigenvalues.ndim < 2 or (
+            block_eigenvalues.shape[-2] < 2):
+        raise ValueError("block_eigenvalues must be a tensor of shape (..., n, d) with n >= 2")
+    modulus = block_eigenvalues.abs()
+    return modulus[..., 0, :].amax(dim=-1) > modulus[..., 1:, :].flatten(-2).amax(dim=-1)

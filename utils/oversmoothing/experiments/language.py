@@ -28,10 +28,9 @@ import torch
 from .._validation import check_choice
 from ..datasets import ArrayDataset, CharVocabulary, char_splits
 from ..metrics import layer_metrics
-from ..models import CharTransformer, TransformerConfig, value_output_maps
-from ..audit import _torch_threads
-from ..runtime import get_device, seed_everything
-from ..spectrum import asymmetry
+from ..models import CharTransformer, TransformerConfig, generate, head_value_outputs, value_output_maps
+from ..runtime import get_device, seed_everything, torch_threads
+from ..spectrum import asymmetry, causal_block_eigenvalues, dc_dominates
 from ..training import History, TrainConfig, evaluate, train
 from . import load_result, register
 
@@ -105,139 +104,6 @@ PROFILE_SIZES: dict[str, LanguageSizes] = {
                           seeds=(0, 1, 2, 3, 4), sample_length=300),
 }
 """The sizes of the ``quick`` (CPU, under a minute) and ``full`` (GPU) profiles."""
-
-
-def split_by_heads(value_output: torch.Tensor, heads: int) -> torch.Tensor:
-    r"""The per-head maps :math:`H E_h` of a shared :math:`H` whose columns are split among ``heads`` heads.
-
-    Head ``h`` owns the contiguous columns :math:`S_h = \{h d_h, \dots, (h + 1) d_h - 1\}`, ``d_h = d / heads``
-    (the layout of :class:`~oversmoothing.models.transformer.Attention`), and :math:`E_h` zeroes the others.
-
-    Args:
-        value_output: :math:`H`, shape ``(..., d, d)``.
-        heads: number of heads, dividing ``d``.
-
-    Returns:
-        Shape ``(..., heads, d, d)``; the maps sum to :math:`H`.
-    """
-    if not isinstance(value_output, torch.Tensor) or value_output.ndim < 2 or (
-            value_output.shape[-1] != value_output.shape[-2]):
-        raise ValueError("value_output must be a tensor of shape (..., d, d), got "
-                         f"{getattr(value_output, 'shape', value_output)}")
-    d = value_output.shape[-1]
-    if not isinstance(heads, int) or isinstance(heads, bool) or heads < 1 or d % heads:
-        raise ValueError(f"heads must be a positive int dividing d={d}, got {heads!r}")
-    owner = torch.arange(d, device=value_output.device) // (d // heads)             # (d,): the head of each column
-    selection = owner == torch.arange(heads, device=value_output.device)[:, None]      # (heads, d): diagonal of E_h
-    return value_output.unsqueeze(-3) * selection.to(value_output.dtype)[:, None, :]
-
-
-def causal_block_eigenvalues(self_attention: torch.Tensor, head_value_outputs: torch.Tensor) -> torch.Tensor:
-    r"""Eigenvalues of the diagonal blocks :math:`M_k = I + \sum_h (A_h)_{kk} H_h` of a causal multi-head layer.
-
-    For lower-triangular attention maps :math:`A_h` the layer :math:`X \mapsto X + \sum_h A_h X H_h` is block
-    triangular over tokens, so its eigenvalues are exactly those of :math:`M_1, \dots, M_n`; with
-    row-stochastic maps, :math:`M_1 = I + \sum_h H_h` holds the DC eigenvalues.
-
-    Args:
-        self_attention: the diagonals :math:`(A_h)_{kk}`, shape ``(..., heads, n)``, real.
-        head_value_outputs: :math:`H_h`, shape ``(..., heads, d, d)``, real; leading dimensions broadcast
-            with those of ``self_attention``.
-
-    Returns:
-        Shape ``(..., n, d)``, complex: row ``k`` holds the eigenvalues of :math:`M_k` (``k = 0`` is the DC block).
-    """
-    for name, value, ndim in (("self_attention", self_attention, 2), ("head_value_outputs", head_value_outputs, 3)):
-        if not isinstance(value, torch.Tensor) or value.ndim < ndim or value.is_complex():
-            raise ValueError(f"{name} must be a real tensor with at least {ndim} dimensions")
-        if not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{name} contains NaN or infinite entries")
-    if head_value_outputs.shape[-1] != head_value_outputs.shape[-2]:
-        raise ValueError("head_value_outputs must have shape (..., heads, d, d), got "
-                         f"{tuple(head_value_outputs.shape)}")
-    if self_attention.shape[-2] != head_value_outputs.shape[-3]:
-        raise ValueError(f"self_attention has {self_attention.shape[-2]} heads, head_value_outputs "
-                         f"{head_value_outputs.shape[-3]}")
-    dtype = torch.promote_types(self_attention.dtype, head_value_outputs.dtype)
-    blocks = torch.einsum("...hk,...hij->...kij", self_attention.to(dtype), head_value_outputs.to(dtype))
-    blocks = blocks + torch.eye(blocks.shape[-1], dtype=dtype, device=blocks.device)
-    return torch.linalg.eigvals(blocks)
-
-
-def dc_dominates(block_eigenvalues: torch.Tensor) -> torch.Tensor:
-    """Whether the DC block's largest eigenvalue modulus beats every other block's.
-
-    Args:
-        block_eigenvalues: output of :func:`causal_block_eigenvalues`, shape ``(..., n, d)`` with ``n >= 2``.
-
-    Returns:
-        Shape ``(...)``, bool: ``True`` where the layer is in the smoothing regime.
-    """
-    if not isinstance(block_eigenvalues, torch.Tensor) or block_eigenvalues.ndim < 2 or (
-            block_eigenvalues.shape[-2] < 2):
-        raise ValueError("block_eigenvalues must be a tensor of shape (..., n, d) with n >= 2")
-    modulus = block_eigenvalues.abs()
-    return modulus[..., 0, :].amax(dim=-1) > modulus[..., 1:, :].flatten(-2).amax(dim=-1)
-
-
-def head_value_outputs(model: CharTransformer, include_norm_gain: bool = False) -> torch.Tensor:
-    r"""Every block's per-head value-output maps :math:`H_h`, shape ``(L, heads, d, d)``.
-
-    Ordinary blocks: :math:`W_V^{(h)} W_O^{(h)}` (columns :math:`S_h` of :math:`W_V`, rows :math:`S_h` of
-    :math:`W_O`); smoothing and sharpening blocks: :math:`H E_h` (:func:`split_by_heads`). The maps of a
-    block sum to its :func:`~oversmoothing.models.value_output_maps` entry. With ``include_norm_gain``,
-    each is multiplied on the left by :math:`\mathrm{diag}(\gamma)`, the gain of the pre-LN in front of it.
-    """
-    config = model.encoder.config
-    maps = []
-    for block in model.encoder.blocks:
-        attention = block.attn
-        if attention.value_output is not None:
-            per_head = split_by_heads(attention.value_output.matrix(), config.heads)
-        else:
-            value = attention.qkv.weight[2 * config.dim:].T.reshape(config.dim, config.heads, config.head_dim)
-            output = attention.proj.weight.T.reshape(config.heads, config.head_dim, config.dim)
-            per_head = value.permute(1, 0, 2) @ output
-        maps.append(block.ln1.weight[:, None] * per_head if include_norm_gain else per_head)
-    return torch.stack(maps)
-
-
-@torch.no_grad()
-def generate(model: CharTransformer, vocab: CharVocabulary, prompt: str, length: int, temperature: float = 0.8,
-             seed: int = 0) -> str:
-    """Continue ``prompt`` by ``length`` characters, sampled one at a time (greedy when ``temperature == 0``).
-
-    Args:
-        model: a trained :class:`~oversmoothing.models.CharTransformer`.
-        vocab: its vocabulary; ``prompt`` must use only its characters.
-        prompt: at least one character.
-        length: characters to generate, non-negative.
-        temperature: divides the logits before sampling; ``0`` takes the most likely character.
-        seed: seeds the sampler.
-
-    Returns:
-        The generated characters, without the prompt.
-    """
-    if not prompt:
-        raise ValueError("prompt must hold at least one character")
-    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-        raise ValueError(f"length must be a non-negative int, got {length!r}")
-    if not temperature >= 0:
-        raise ValueError(f"temperature must be non-negative, got {temperature!r}")
-    device = next(model.parameters()).device
-    generator = torch.Generator().manual_seed(seed)
-    ids = vocab.encode(prompt).to(device)[None]
-    was_training = model.training
-    model.eval()
-    for _ in range(length):
-        logits = model(ids[:, -model.context:])[0, -1].double().cpu()
-        if temperature == 0:
-            following = logits.argmax().reshape(1)
-        else:
-            following = torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator)
-        ids = torch.cat([ids, following.to(device)[None]], dim=1)
-    model.train(was_training)
-    return vocab.decode(ids[0, len(prompt):].cpu())
 
 
 def _evenly_spaced(data: ArrayDataset, count: int) -> ArrayDataset:
@@ -375,7 +241,7 @@ def run_language(sizes: LanguageSizes, device: torch.device | str | None = None,
     runs = []
     device = get_device(None if device is None else str(device))
     # Models this small train fastest on one CPU thread (and never oversubscribe a shared machine).
-    with _torch_threads(1 if device.type == "cpu" else None):
+    with torch_threads(1 if device.type == "cpu" else None):
         for seed in sizes.seeds:
             for variant in VARIANTS:
                 runs.append(_run_one(variant, seed, sizes, data, device))
@@ -452,15 +318,10 @@ __all__ = [
     "VARIANTS",
     "LanguageSizes",
     "analyse_language_model",
-    "causal_block_eigenvalues",
-    "dc_dominates",
     "describe_result",
-    "generate",
-    "head_value_outputs",
     "layer_table",
     "load_full_result",
     "run_language",
-    "split_by_heads",
     "summary_runs",
     "summary_table",
     "train_language_model",

@@ -1,9 +1,9 @@
 """Model builders: the theory's linear stacks, a Transformer encoder, a small ViT and a character model."""
 
-from .char import CharTransformer
+from .char import CharTransformer, generate
 from .linear import LinearAttentionStack
 from .recomputed import RecomputedAttentionStack
-from .spectral import SpectralH, value_output_maps
+from .spectral import SpectralH, head_value_outputs, value_output_maps
 from .transformer import (
     MLP,
     VALUE_MAPS,
@@ -28,6 +28,8 @@ __all__ = [
     "SpectralH",
     "TransformerConfig",
     "TransformerEncoder",
+    "generate",
+    "head_value_outputs",
     "VisionTransformer",
     "value_output_maps",
 ]

@@ -5,7 +5,12 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from typing import TYPE_CHECKING
+
 from .transformer import Intermediates, TransformerConfig, TransformerEncoder
+
+if TYPE_CHECKING:
+    from ..datasets import CharVocabulary
 
 
 class CharTransformer(nn.Module):
@@ -45,3 +50,41 @@ class CharTransformer(nn.Module):
         """Per-layer tokens and, on request, attention maps; see
         :meth:`TransformerEncoder.forward_intermediates`."""
         return self.encoder.forward_intermediates(self.embed(tokens), return_attention)
+
+
+@torch.no_grad()
+def generate(model: CharTransformer, vocab: CharVocabulary, prompt: str, length: int, temperature: float = 0.8,
+             seed: int = 0) -> str:
+    """Continue ``prompt`` by ``length`` characters, sampled one at a time (greedy when ``temperature == 0``).
+
+    Args:
+        model: a trained :class:`~oversmoothing.models.CharTransformer`.
+        vocab: its vocabulary; ``prompt`` must use only its characters.
+        prompt: at least one character.
+        length: characters to generate, non-negative.
+        temperature: divides the logits before sampling; ``0`` takes the most likely character.
+        seed: seeds the sampler.
+
+    Returns:
+        The generated characters, without the prompt.
+    """
+    if not prompt:
+        raise ValueError("prompt must hold at least one character")
+    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
+        raise ValueError(f"length must be a non-negative int, got {length!r}")
+    if not temperature >= 0:
+        raise ValueError(f"temperature must be non-negative, got {temperature!r}")
+    device = next(model.parameters()).device
+    generator = torch.Generator().manual_seed(seed)
+    ids = vocab.encode(prompt).to(device)[None]
+    was_training = model.training
+    model.eval()
+    for _ in range(length):
+        logits = model(ids[:, -model.context:])[0, -1].double().cpu()
+        if temperature == 0:
+            following = logits.argmax().reshape(1)
+        else:
+            following = torch.multinomial(torch.softmax(logits / temperature, dim=-1), 1, generator=generator)
+        ids = torch.cat([ids, following.to(device)[None]], dim=1)
+    model.train(was_training)
+    return vocab.decode(ids[0, len(prompt):].cpu())

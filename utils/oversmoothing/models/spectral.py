@@ -23,6 +23,7 @@ import torch
 from torch import nn
 
 from .._validation import check_choice
+from ..spectrum import split_by_heads
 
 if TYPE_CHECKING:
     from .transformer import TransformerEncoder
@@ -128,9 +129,7 @@ def value_output_maps(model: nn.Module, include_norm_gain: bool = False) -> torc
         TypeError: ``model`` is neither an encoder nor holds one as ``.encoder``.
         ValueError: ``include_norm_gain`` for an encoder whose ``norm`` is not ``"pre"``.
     """
-    encoder = _encoder_of(model)
-    if include_norm_gain and encoder.config.norm != "pre":
-        raise ValueError(f"include_norm_gain needs a pre-LN encoder (norm='pre'), got norm={encoder.config.norm!r}")
+    encoder = _encoder_of(model, include_norm_gain)
     maps = []
     for block in encoder.blocks:
         value_output = block.attn.value_output_map()
@@ -138,10 +137,43 @@ def value_output_maps(model: nn.Module, include_norm_gain: bool = False) -> torc
     return torch.stack(maps)
 
 
-def _encoder_of(model: nn.Module) -> TransformerEncoder:
+def _encoder_of(model: nn.Module, include_norm_gain: bool = False) -> TransformerEncoder:
+    """The encoder of ``model``; with ``include_norm_gain`` it must be pre-LN."""
     from .transformer import TransformerEncoder  # a module-level import would be circular
 
     encoder = getattr(model, "encoder", model)
     if not isinstance(encoder, TransformerEncoder):
         raise TypeError(f"model must be a TransformerEncoder or hold one as .encoder, got {type(model).__name__}")
+    if include_norm_gain and encoder.config.norm != "pre":
+        raise ValueError(f"include_norm_gain needs a pre-LN encoder (norm='pre'), got norm={encoder.config.norm!r}")
     return encoder
+
+
+def head_value_outputs(model: nn.Module, include_norm_gain: bool = False) -> torch.Tensor:
+    r"""Every block's per-head value-output maps :math:`H_h`, shape ``(L, heads, d, d)``.
+
+    Ordinary blocks: :math:`W_V^{(h)} W_O^{(h)}` (columns :math:`S_h` of :math:`W_V`, rows :math:`S_h` of
+    :math:`W_O`); smoothing and sharpening blocks: :math:`H E_h` (:func:`split_by_heads`). The maps of a
+    block sum to its :func:`~oversmoothing.models.value_output_maps` entry. With ``include_norm_gain``,
+    each is multiplied on the left by :math:`\mathrm{diag}(\gamma)`, the gain of the pre-LN in front of it.
+
+    Args:
+        model: an encoder or a model holding one as ``.encoder``, as for :func:`value_output_maps`.
+        include_norm_gain: multiply by the pre-LN gain (pre-LN only).
+
+    Raises:
+        TypeError, ValueError: as :func:`value_output_maps`.
+    """
+    encoder = _encoder_of(model, include_norm_gain)
+    config = encoder.config
+    maps = []
+    for block in encoder.blocks:
+        attention = block.attn
+        if attention.value_output is not None:
+            per_head = split_by_heads(attention.value_output.matrix(), config.heads)
+        else:
+            value = attention.qkv.weight[2 * config.dim:].T.reshape(config.dim, config.heads, config.head_dim)
+            output = attention.proj.weight.T.reshape(config.heads, config.head_dim, config.dim)
+            per_head = value.permute(1, 0, 2) @ output
+        maps.append(block.ln1.weight[:, None] * per_head if include_norm_gain else per_head)
+    return torch.stack(maps)
