@@ -89,3 +89,25 @@ def test_plot_layer_metric_runs_rejects_bad_arguments():
     with pytest.raises(ValueError, match="axes"):
         plot_layer_metric_runs(table, axes=[ax])
     plt.close("all")
+
+
+def test_plot_runs_draws_runs_and_group_means_against_any_column():
+    from oversmoothing.plotting import plot_runs
+
+    table = pd.DataFrame([{"label": label, "seed": seed, "depth": depth, "accuracy": 0.1 * depth + seed + offset}
+                          for label, offset in (("sharpening", 0.0), ("AttnScale", 5.0))
+                          for seed in (0, 1) for depth in (6, 2, 4)])
+    single = table[(table.label == "AttnScale") & (table.seed == 0)]
+    ax = plot_runs(pd.concat([table[table.label == "sharpening"], single]), x="depth", y="accuracy")
+    lines = ax.get_lines()
+    assert len(lines) == 2 + 1 + 1                      # two runs and a mean; one run is only its mean
+    means = [line for line in lines if not line.get_label().startswith("_")]
+    assert [line.get_label() for line in means] == ["sharpening (2 runs)", "AttnScale (1 run)"]
+    assert matplotlib.colors.to_hex(means[0].get_color()) == REGIME_COLORS["sharpening"]
+    assert list(means[0].get_xdata()) == [2, 4, 6]
+    np.testing.assert_allclose(means[0].get_ydata(), [0.7, 0.9, 1.1])
+    np.testing.assert_allclose(lines[0].get_ydata(), [0.2, 0.4, 0.6])   # a run, sorted by x
+    assert ax.get_xlabel() == "depth" and ax.get_ylabel() == "accuracy"
+    with pytest.raises(ValueError, match="missing"):
+        plot_runs(table, x="fraction", y="accuracy")
+    plt.close("all")

@@ -148,3 +148,44 @@ def plot_layer_metric_runs(
             ax.set_yscale("log")
     axes[0].legend()
     return axes[0].figure
+
+
+def plot_runs(
+    table: pd.DataFrame,
+    x: str,
+    y: str,
+    group: str = "label",
+    run: str = "seed",
+    ax: Axes | None = None,
+) -> Axes:
+    """Repeated runs against any variable: a thin line per run and a thick line with markers for each group's mean.
+
+    Args:
+        table: a long table with columns ``x``, ``y``, ``group`` and ``run``, one row per group, run and
+            value of ``x`` (for instance test accuracy against depth, one row per trained model).
+        x, y: the columns on the axes.
+        group: the column whose values are compared (one colour each; a regime name gets its colour).
+        run: the column that tells repeated runs of a group apart (e.g. the seed).
+        ax: the axes to draw on; a new figure is made when ``None``.
+
+    Returns:
+        The axes; the legend names each group and its number of runs.
+    """
+    missing = [column for column in (x, y, group, run) if column not in table.columns]
+    if missing or table.empty:
+        raise ValueError(f"table must be non-empty with columns {x!r}, {y!r}, {group!r} and {run!r}; missing {missing}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.2, 3.0), layout="constrained")
+    for index, (name, rows) in enumerate(table.groupby(group, sort=False)):
+        color = color_for(str(name), index)
+        runs = rows.groupby(run, sort=False)
+        if runs.ngroups > 1:
+            for _, single in runs:
+                ordered = single.sort_values(x)
+                ax.plot(ordered[x], ordered[y], color=color, linewidth=0.8, alpha=0.45)
+        mean = rows.groupby(x)[y].mean()
+        ax.plot(mean.index, mean.to_numpy(), color=color, linewidth=2.2, marker="o", markersize=4,
+                label=f"{name} ({runs.ngroups} run{'s' if runs.ngroups > 1 else ''})")
+    ax.set_xlabel(x)
+    ax.set_ylabel(y)
+    return ax
