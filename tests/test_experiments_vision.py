@@ -85,6 +85,10 @@ def test_trained_spectra_sit_in_their_intervals(tiny_result):
             assert min(asymmetries) > 0.3
 
 
+def test_sizes_are_read_back_from_a_result(tiny_result):
+    assert VisionSizes.from_dict(json.loads(json.dumps(tiny_result["sizes"]))) == TINY
+
+
 def test_tables_have_one_row_per_unit(tiny_result):
     runs = runs_frame(tiny_result)
     assert len(runs) == 7 and {"label", "test_accuracy", "last_cosine", "last_hc_dc"} <= set(runs.columns)

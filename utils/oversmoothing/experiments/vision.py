@@ -32,11 +32,10 @@ import torch
 from torch import nn
 
 from .._validation import check_choice
-from ..audit import _torch_threads
 from ..datasets import CORRUPTIONS, ArrayDataset, DataSplits, corrupt, training_fraction
 from ..datasets.images import load_digits_splits, load_mnist1d_splits
 from ..models import TransformerConfig, VisionTransformer, value_output_maps
-from ..runtime import get_device, seed_everything
+from ..runtime import get_device, seed_everything, torch_threads
 from ..spectrum import asymmetry
 from ..training import History, TrainConfig, evaluate, train
 from . import load_result, register
@@ -127,6 +126,11 @@ class VisionSizes:
             raise ValueError(f"fractions must lie in (0, 1), got {self.fractions!r}")
         if any(s not in range(1, 6) for s in self.severities):
             raise ValueError(f"severities must lie in 1..5, got {self.severities!r}")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any]) -> VisionSizes:
+        """The sizes recorded in a result (``result["sizes"]``, where JSON has turned tuples into lists)."""
+        return cls(**{key: tuple(value) if isinstance(value, list) else value for key, value in values.items()})
 
 
 PROFILE_SIZES: dict[str, VisionSizes] = {
@@ -279,7 +283,7 @@ def run_vision(sizes: VisionSizes, device: torch.device | str | None = None) -> 
     if not isinstance(sizes, VisionSizes):
         raise TypeError(f"sizes must be a VisionSizes, got {type(sizes).__name__}")
     device = get_device(None if device is None else str(device))
-    with _torch_threads(sizes.cpu_threads if device.type == "cpu" else None):
+    with torch_threads(sizes.cpu_threads if device.type == "cpu" else None):
         runs = [run for name in sizes.datasets for run in _dataset_runs(name, sizes, device)]
     return {"sizes": asdict(sizes), "runs": runs}
 
