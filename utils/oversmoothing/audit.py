@@ -21,7 +21,6 @@ every batch has only real tokens and every metric is computed per sequence over 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import math
 import os
@@ -36,6 +35,7 @@ import torch
 
 from . import adapters, metrics, spectrum
 from .adapters import LayerWeights, PretrainedTransformer
+from .runtime import torch_threads
 
 __all__ = [
     "AuditReport",
@@ -125,20 +125,6 @@ def _per_sequence(states: torch.Tensor, exclude: Sequence[int]) -> tuple[torch.T
     """Mean cosine and log HC/DC of every sequence, over its kept tokens: shapes ``(...)``."""
     kept = metrics.select_tokens(states, list(exclude) if exclude else None)
     return metrics.mean_cosine_similarity(kept), metrics.hc_dc_ratio(kept).log()
-
-
-@contextlib.contextmanager
-def _torch_threads(threads: int | None):
-    """Run with ``threads`` intra-op threads (restored afterwards); ``None`` leaves the setting alone."""
-    if threads is None:
-        yield
-        return
-    previous = torch.get_num_threads()
-    torch.set_num_threads(threads)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(previous)
 
 
 def _head_log_hc_dc_change(w: LayerWeights, attention: torch.Tensor, attention_input: torch.Tensor,
@@ -368,7 +354,7 @@ def audit(loaded: PretrainedTransformer, texts: Sequence[str] | None = None, ima
     Returns:
         An :class:`AuditReport`.
     """
-    with _torch_threads(threads):
+    with torch_threads(threads):
         return _audit(loaded, texts, images, exclude_special, batch_size, progress, tolerance)
 
 
@@ -645,7 +631,7 @@ def save_figures(report: AuditReport, out_dir: str | os.PathLike,
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    with matplotlib.rc_context(), _torch_threads(1):
+    with matplotlib.rc_context(), torch_threads(1):
         use_book_style()
         figures = audit_figures(report, weights)
         paths = []
