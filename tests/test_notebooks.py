@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import jupytext
 import pytest
 import yaml
+
+from conftest import load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -16,10 +17,7 @@ CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
 
 
 def load_pairing():
-    spec = importlib.util.spec_from_file_location("pair_notebooks", ROOT / "scripts" / "pair_notebooks.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("scripts/pair_notebooks.py")
 
 
 def test_there_are_chapters():
