@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-
 import pytest
 import torch
 
 from conftest import load_script
-
 
 
 @pytest.fixture(scope="module")
