@@ -57,6 +57,25 @@ def color_for(label: str, index: int = 0) -> str:
     return REGIME_COLORS.get(label.lower(), EXTRA_COLORS[index % len(EXTRA_COLORS)])
 
 
+def _metric_axes(metrics: Sequence[str], axes: Sequence[Axes] | None) -> list[Axes]:
+    """One panel per metric: ``axes`` checked, or a new row of panels."""
+    if axes is None:
+        _, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
+                                  layout="constrained")
+        return list(created[0])
+    if len(axes) != len(metrics):
+        raise ValueError(f"axes must have one entry per metric ({len(metrics)}), got {len(axes)}")
+    return list(axes)
+
+
+def _label_metric_axis(ax: Axes, metric: str, log_scale: bool | None) -> None:
+    """Axis labels of a per-layer panel; a log y-axis when asked, or by default for metrics that decay to zero."""
+    ax.set_xlabel("layer")
+    ax.set_ylabel(METRICS[metric])
+    if log_scale if log_scale is not None else metric in LOG_SCALE_METRICS:
+        ax.set_yscale("log")
+
+
 def plot_layer_metrics(
     tables: Mapping[str, pd.DataFrame],
     metrics: Sequence[str] = ("mean_cosine", "hc_dc_ratio", "rank_one_residual"),
@@ -80,21 +99,13 @@ def plot_layer_metrics(
         raise ValueError("tables must hold at least one table")
     for metric in metrics:
         check_choice(metric, "metrics", METRICS)
-    if axes is None:
-        fig, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
-                                    layout="constrained")
-        axes = list(created[0])
-    elif len(axes) != len(metrics):
-        raise ValueError(f"axes must have one entry per metric ({len(metrics)}), got {len(axes)}")
+    axes = _metric_axes(metrics, axes)
     for ax, metric in zip(axes, metrics):
         for index, (label, table) in enumerate(tables.items()):
             if metric not in table.columns:
                 raise ValueError(f"table {label!r} has no column {metric!r}")
             ax.plot(table["layer"], table[metric], label=label, color=color_for(label, index))
-        ax.set_xlabel("layer")
-        ax.set_ylabel(METRICS[metric])
-        if log_scale if log_scale is not None else metric in LOG_SCALE_METRICS:
-            ax.set_yscale("log")
+        _label_metric_axis(ax, metric, log_scale)
     axes[0].legend()
     return axes[0].figure
 
@@ -128,12 +139,7 @@ def plot_layer_metric_runs(
     if missing or table.empty:
         raise ValueError(f"table must be non-empty with columns 'layer', {group!r}, {run!r} and the metrics; "
                          f"missing {missing}")
-    if axes is None:
-        fig, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
-                                    layout="constrained")
-        axes = list(created[0])
-    elif len(axes) != len(metrics):
-        raise ValueError(f"axes must have one entry per metric ({len(metrics)}), got {len(axes)}")
+    axes = _metric_axes(metrics, axes)
     for ax, metric in zip(axes, metrics):
         for index, (name, rows) in enumerate(table.groupby(group, sort=False)):
             color = color_for(str(name), index)
@@ -142,10 +148,7 @@ def plot_layer_metric_runs(
             mean = rows.groupby("layer")[metric].mean()
             ax.plot(mean.index, mean.to_numpy(), color=color, linewidth=2.2,
                     label=f"{name} ({rows[run].nunique()} runs)")
-        ax.set_xlabel("layer")
-        ax.set_ylabel(METRICS[metric])
-        if log_scale if log_scale is not None else metric in LOG_SCALE_METRICS:
-            ax.set_yscale("log")
+        _label_metric_axis(ax, metric, log_scale)
     axes[0].legend()
     return axes[0].figure
 
