@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import oversmoothing as ovs
-from oversmoothing.models import Block
+from oversmoothing.datasets import CharVocabulary
+from oversmoothing.models import Block, generate
 
 
 def make_encoder(**overrides) -> ovs.TransformerEncoder:
@@ -164,6 +165,27 @@ def test_char_transformer_is_causal_and_checks_input():
         model(torch.randint(0, 11, (1, 17)))
     with pytest.raises(ValueError, match="tokens must be an integer"):
         model(torch.randn(1, 4))
+
+
+def test_generate_is_seeded_and_greedy_is_the_argmax_path():
+    ovs.seed_everything(4)
+    vocab = CharVocabulary.from_text("abcdefgh \n")
+    model = ovs.CharTransformer(ovs.TransformerConfig(dim=8, depth=1, heads=2, causal=True), len(vocab), context=4)
+    first, second = generate(model, vocab, "ab", 12, seed=7), generate(model, vocab, "ab", 12, seed=7)
+    assert first == second and len(first) == 12 and set(first) <= set(vocab.chars)
+    greedy = generate(model, vocab, "ab", 6, temperature=0)
+    ids = vocab.encode("ab")
+    with torch.no_grad():
+        for _ in range(6):
+            ids = torch.cat([ids, model(ids[None, -4:])[0, -1].argmax().reshape(1)])
+    assert greedy == vocab.decode(ids[2:])
+    assert model.training                                                     # the mode is restored
+    with pytest.raises(ValueError, match="prompt"):
+        generate(model, vocab, "", 3)
+    with pytest.raises(ValueError, match="length"):
+        generate(model, vocab, "a", -1)
+    with pytest.raises(ValueError, match="temperature"):
+        generate(model, vocab, "a", 3, temperature=-1.0)
 
 
 @pytest.mark.parametrize("value_map", ovs.models.VALUE_MAPS)

@@ -1,6 +1,6 @@
 """Spectral value maps: ``SpectralH`` keeps its spectrum in its set, the ``value_map`` blocks compute
 what their formulas say (AttnScale and FeatScale as in :mod:`oversmoothing.filters`), ``value_output_maps``
-reads the effective ``H`` back, and ``spectrum.asymmetry`` measures how far ``H`` is from symmetric."""
+and ``head_value_outputs`` read the effective ``H`` (and its per-head parts) back, and ``spectrum.asymmetry`` measures how far ``H`` is from symmetric."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import torch.nn.functional as F
 
 import oversmoothing as ovs
 from oversmoothing import filters
-from oversmoothing.models import VALUE_MAPS, SpectralH, value_output_maps
+from oversmoothing.models import VALUE_MAPS, SpectralH, head_value_outputs, value_output_maps
 from oversmoothing.spectrum import asymmetry
 
 DIM, HEADS = 16, 4
@@ -284,6 +284,25 @@ def test_value_output_maps_accept_models_holding_an_encoder_and_check_input():
         value_output_maps(torch.nn.Linear(3, 3))
     with pytest.raises(ValueError, match="pre-LN"):
         value_output_maps(make_encoder("standard", norm="post"), include_norm_gain=True)
+
+
+@pytest.mark.parametrize("variant", ["standard", "smooth", "sharpen"])
+def test_head_value_outputs_rebuild_the_attention_branch(variant):
+    ovs.seed_everything(3)
+    config = ovs.TransformerConfig(dim=8, depth=2, heads=2, causal=True, value_map=variant, bias=False)
+    model = ovs.CharTransformer(config, vocab_size=11, context=6)
+    with torch.no_grad():
+        for block in model.encoder.blocks:
+            block.ln1.weight.uniform_(-1.5, 1.5)
+        maps = head_value_outputs(model)
+        assert maps.shape == (2, 2, 8, 8)
+        torch.testing.assert_close(maps.sum(1), value_output_maps(model))
+        gained = head_value_outputs(model, include_norm_gain=True)
+        torch.testing.assert_close(gained.sum(1), value_output_maps(model, include_norm_gain=True))
+        x = torch.randn(3, 6, 8)
+        branch, weights = model.encoder.blocks[0].attn(x, return_weights=True)             # weights (B, heads, n, n)
+        rebuilt = torch.einsum("bhkl,bld,hde->bke", weights, x, maps[0])
+    torch.testing.assert_close(branch, rebuilt, rtol=1e-4, atol=1e-5)
 
 
 # --------------------------------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""The theory's predictions against simulation, and the spectrum functions against closed forms."""
+"""The theory's predictions against simulation, and the spectrum functions against closed forms (including
+the Gaussian asymmetry of chapter 9 and the causal multi-head block spectra of chapter 10)."""
 
 from __future__ import annotations
 
@@ -261,3 +262,109 @@ def test_power_iteration_matches_the_stack_direction_and_growth():
     final = ovs.LinearAttentionStack(attention, value_output, 10)(x)
     torch.testing.assert_close(direction, final / torch.linalg.norm(final))
     torch.testing.assert_close(log_growth.sum(), (torch.linalg.norm(final) / torch.linalg.norm(x)).log())
+
+
+# --- the asymmetry of a Gaussian W_V W_O (chapter 9) ---------------------------------------------------
+
+
+def test_gaussian_asymmetry_formula_and_a_monte_carlo_check():
+    assert spectrum.gaussian_asymmetry(1) == 0.0
+    assert spectrum.gaussian_asymmetry(10**6) == pytest.approx(2**-0.5, abs=1e-6)
+    generator = torch.Generator().manual_seed(0)
+    factors = torch.randn(2, 2000, 16, 16, generator=generator, dtype=torch.float64)
+    product = factors[0] @ factors[1]
+    skew = (product - product.transpose(-1, -2)) / 2
+    sampled = (skew.flatten(1).norm(dim=1) / product.flatten(1).norm(dim=1)).mean()
+    assert float(sampled) == pytest.approx(spectrum.gaussian_asymmetry(16), abs=0.01)
+    with pytest.raises(ValueError, match="dim"):
+        spectrum.gaussian_asymmetry(0)
+
+
+# --- causal multi-head layers (chapter 10): block spectra and the forced regimes ---------------------
+
+
+def _operator(attention: torch.Tensor, head_maps: torch.Tensor) -> torch.Tensor:
+    """The matrix of X -> X + sum_h A_h X H_h on row-major vec(X): I + sum_h A_h kron H_h^T."""
+    n, d = attention.shape[-1], head_maps.shape[-1]
+    return torch.eye(n * d, dtype=torch.float64) + sum(
+        torch.kron(a.contiguous(), h.T.contiguous()) for a, h in zip(attention, head_maps))
+
+
+def _same_multiset(first: torch.Tensor, second: torch.Tensor, tolerance: float) -> bool:
+    distance = (first.flatten()[:, None] - second.flatten()[None, :]).abs()
+    return first.numel() == second.numel() and bool((distance.min(dim=1).values < tolerance).all()) and bool(
+        (distance.min(dim=0).values < tolerance).all())
+
+
+def test_split_by_heads_partitions_the_columns():
+    H = torch.randn(6, 6, dtype=torch.float64)
+    parts = spectrum.split_by_heads(H, 3)
+    assert parts.shape == (3, 6, 6)
+    torch.testing.assert_close(parts.sum(0), H)
+    for h in range(3):
+        kept = torch.zeros(6, dtype=torch.bool)
+        kept[2 * h:2 * h + 2] = True
+        torch.testing.assert_close(parts[h][:, kept], H[:, kept])
+        assert bool((parts[h][:, ~kept] == 0).all())
+    assert spectrum.split_by_heads(torch.randn(5, 4, 4), 2).shape == (5, 2, 4, 4)
+    with pytest.raises(ValueError, match="heads"):
+        spectrum.split_by_heads(H, 4)
+    with pytest.raises(ValueError, match="value_output"):
+        spectrum.split_by_heads(torch.randn(3, 4), 1)
+
+
+def test_causal_block_eigenvalues_are_the_eigenvalues_of_the_layer():
+    generator = ovs.seed_everything(0)
+    n, d, heads = 5, 4, 2
+    for _ in range(10):
+        attention = gen.causal_attention(n, batch=(heads,), generator=generator)
+        head_maps = torch.randn(heads, d, d, generator=generator, dtype=torch.float64) / 2    # generic: complex spectra
+        blocks = spectrum.causal_block_eigenvalues(attention.diagonal(dim1=-2, dim2=-1), head_maps)
+        assert blocks.shape == (n, d)
+        assert _same_multiset(blocks, torch.linalg.eigvals(_operator(attention, head_maps)), 1e-6)
+        # the first token attends only to itself: block 0 is I + sum_h H_h, the DC block
+        dc = torch.linalg.eigvals(torch.eye(d, dtype=torch.float64) + head_maps.sum(0))
+        assert _same_multiset(blocks[0], dc, 1e-9)
+
+
+def test_causal_block_eigenvalues_broadcast_and_reject_bad_input():
+    generator = ovs.seed_everything(1)
+    diagonals = torch.rand(3, 7, 2, 5, generator=generator, dtype=torch.float64)           # (L, B, heads, n)
+    head_maps = torch.randn(3, 1, 2, 4, 4, generator=generator, dtype=torch.float64)       # (L, 1, heads, d, d)
+    blocks = spectrum.causal_block_eigenvalues(diagonals, head_maps)
+    assert blocks.shape == (3, 7, 5, 4)
+    single = spectrum.causal_block_eigenvalues(diagonals[2, 4], head_maps[2, 0])
+    assert _same_multiset(blocks[2, 4], single, 1e-12)
+    with pytest.raises(ValueError, match="heads"):
+        spectrum.causal_block_eigenvalues(diagonals, torch.randn(3, 1, 3, 4, 4, dtype=torch.float64))
+    with pytest.raises(ValueError, match="NaN"):
+        spectrum.causal_block_eigenvalues(diagonals.clone().fill_(float("nan")), head_maps)
+    with pytest.raises(ValueError, match="d, d"):
+        spectrum.causal_block_eigenvalues(diagonals, torch.randn(3, 1, 2, 4, 3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_forced_regimes_hold_for_every_causal_attention(sign):
+    """The corollary of chapter 10: a symmetric H with positive spectrum always smooths, with spectrum in
+    [-1, 0) never, for any causal heads."""
+    generator = ovs.seed_everything(2)
+    heads, n, d = 4, 7, 8
+    attention = gen.causal_attention(n, temperature=0.3, batch=(64, heads), generator=generator)
+    eigenvalues = sign * torch.rand(64, d, generator=generator, dtype=torch.float64).clamp_min(1e-3)
+    H = gen.value_output_from_spectrum(eigenvalues, symmetric=True, generator=generator)
+    blocks = spectrum.causal_block_eigenvalues(attention.diagonal(dim1=-2, dim2=-1), spectrum.split_by_heads(H, heads))
+    smoothing = spectrum.dc_dominates(blocks)
+    assert smoothing.shape == (64,)
+    assert bool(smoothing.all()) if sign > 0 else not bool(smoothing.any())
+
+
+def test_dc_dominates_on_the_non_symmetric_counterexample():
+    H = torch.tensor([[5.0, -3.0], [4.0, -2.0]], dtype=torch.float64)        # eigenvalues 1 and 2
+    self_attention = torch.tensor([[1.0, 0.9], [1.0, 0.1]], dtype=torch.float64)   # (heads, n)
+    blocks = spectrum.causal_block_eigenvalues(self_attention, spectrum.split_by_heads(H, 2))
+    torch.testing.assert_close(blocks[0].real.sort().values, torch.tensor([2.0, 3.0], dtype=torch.float64))
+    assert not bool(spectrum.dc_dominates(blocks))
+    one_head = spectrum.causal_block_eigenvalues(torch.tensor([[1.0, 0.5]], dtype=torch.float64), H[None])
+    assert bool(spectrum.dc_dominates(one_head))
+    with pytest.raises(ValueError, match="n >= 2"):
+        spectrum.dc_dominates(blocks[:1])

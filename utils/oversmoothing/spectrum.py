@@ -16,6 +16,7 @@ All functions accept leading batch dimensions and use ``torch.linalg.eigvals``.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,6 +33,7 @@ __all__ = [
     "dominant_mode",
     "dominant_mode_from_spectra",
     "endpoint_gap",
+    "gaussian_asymmetry",
     "mode_coordinates",
     "perron_index",
     "phase_condition",
@@ -81,6 +83,19 @@ def asymmetry(matrix: torch.Tensor) -> torch.Tensor:
     if bool((total == 0).any()):
         raise ValueError("matrix contains a zero matrix, whose asymmetry is undefined")
     return torch.linalg.matrix_norm(matrix - matrix.transpose(-2, -1)) / (2 * total)
+
+
+def gaussian_asymmetry(dim: int) -> float:
+    r"""The asymmetry of :math:`H = W_V W_O` with independent centred Gaussian ``dim x dim`` factors, from
+    expected squared norms: :math:`\sqrt{(1 - 1/d)/2}` (chapter 9). The :func:`asymmetry` of one draw
+    concentrates around it as ``dim`` grows.
+
+    Raises:
+        ValueError: ``dim`` is not a positive int.
+    """
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
+        raise ValueError(f"dim must be a positive int, got {dim!r}")
+    return math.sqrt((1 - 1 / dim) / 2)
 
 
 def perron_index(attention_eigenvalues: torch.Tensor) -> torch.Tensor:
