@@ -19,8 +19,6 @@ from oversmoothing.experiments.vision import (
     corruption_accuracy,
     corruption_frame,
     epoch_end_frame,
-    full_profile_result,
-    gaussian_asymmetry,
     layers_frame,
     run_vision,
     runs_frame,
@@ -155,19 +153,6 @@ def test_models_fit_digits_and_mnist1d_shapes(digits):
         build_vision_model("plus", 2, TINY, digits)
 
 
-def test_gaussian_asymmetry_formula_and_a_monte_carlo_check():
-    assert gaussian_asymmetry(1) == 0.0
-    assert gaussian_asymmetry(10**6) == pytest.approx(2**-0.5, abs=1e-6)
-    generator = torch.Generator().manual_seed(0)
-    factors = torch.randn(2, 2000, 16, 16, generator=generator, dtype=torch.float64)
-    product = factors[0] @ factors[1]
-    skew = (product - product.transpose(-1, -2)) / 2
-    sampled = (skew.flatten(1).norm(dim=1) / product.flatten(1).norm(dim=1)).mean()
-    assert float(sampled) == pytest.approx(gaussian_asymmetry(16), abs=0.01)
-    with pytest.raises(ValueError, match="dim"):
-        gaussian_asymmetry(0)
-
-
 @pytest.mark.parametrize("change, name", [
     ({"datasets": ("cifar10",)}, "datasets"), ({"datasets": ()}, "datasets"), ({"dim": 0}, "dim"),
     ({"sweep_depths": (1,)}, "sweep_depths"), ({"fractions": (1.0,)}, "fractions"),
@@ -189,11 +174,3 @@ def test_profiles_are_registered_and_sized():
         run_vision({"dim": 8})
     with pytest.raises(ValueError, match="profile"):
         run_experiment("vision", profile="huge")
-
-
-def test_full_profile_result_is_read_when_present(tmp_path):
-    assert full_profile_result(tmp_path) is None
-    record = {"sizes": {"depth": 1}, "runs": [{"dataset": "digits"}], "metadata": {"profile": "full"}}
-    (tmp_path / "vision-full.json").write_text(json.dumps(record))
-    assert full_profile_result(tmp_path) == record
-    assert full_profile_result(tmp_path / "elsewhere") is None

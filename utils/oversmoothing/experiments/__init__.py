@@ -9,7 +9,9 @@ An experiment is a function ``fn(profile: str, device: torch.device) -> dict`` r
 
 ``run_experiment(name, profile, device, out)`` runs it and writes ``out/NAME-PROFILE.json`` (the
 command ``oversmoothing experiment NAME --profile quick|full --out DIR`` does the same);
-``load_result(name, profile, folder)`` reads the file back. Experiments live in the modules of
+``load_result(name, profile, folder)`` reads the file back, ``load_committed_result`` does the same but gives
+``None`` for a missing file (a chapter then trains instead), and ``describe_provenance`` says in one line what
+produced a result. Experiments live in the modules of
 :data:`EXPERIMENT_MODULES` (``experiments/vision.py``, ``experiments/language.py``), imported on first use.
 """
 
@@ -21,7 +23,7 @@ import math
 import shlex
 import sys
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, is_dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -162,11 +164,51 @@ def load_result(name: str, profile: str | None = None, folder: str | Path = "res
     return json.loads(path.read_text())
 
 
+def load_committed_result(name: str, profile: str | None = None,
+                          folder: str | Path = "results") -> dict[str, Any] | None:
+    """The result ``folder/NAME-PROFILE.json`` (committed with the book, e.g. the full profile run on a GPU),
+    or ``None`` when that file does not exist."""
+    try:
+        return load_result(name, profile, folder)
+    except FileNotFoundError:
+        return None
+
+
+def describe_provenance(result: Mapping[str, Any]) -> str:
+    """One line saying what produced a result of :func:`run_experiment`: profile, command, device and wall time.
+
+    Raises:
+        ValueError: ``result`` lacks the ``metadata`` that :func:`run_experiment` adds.
+    """
+    meta = result.get("metadata") if isinstance(result, Mapping) else None
+    if not isinstance(meta, Mapping):
+        raise ValueError("result must carry the 'metadata' that run_experiment adds")
+    return (f"{meta['profile']} profile, produced by `{meta['command']}` on {meta['device_name']} ({meta['device']}) "
+            f"in {meta['seconds'] / 60:.1f} min, {meta['date']}")
+
+
+def check_counts(sizes: object, names: Iterable[str], minimum: int = 1) -> None:
+    """Check that the fields ``names`` of an experiment's sizes (a dataclass) are ints, not bools, of at least
+    ``minimum`` (``0`` where ``0`` means "all").
+
+    Raises:
+        ValueError: naming the first field that is not.
+    """
+    for name in names:
+        value = getattr(sizes, name)
+        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+            kind = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
+            raise ValueError(f"{name} must be {kind}, got {value!r}")
+
+
 __all__ = [
     "EXPERIMENTS",
     "EXPERIMENT_MODULES",
     "Experiment",
     "available_experiments",
+    "check_counts",
+    "describe_provenance",
+    "load_committed_result",
     "load_result",
     "register",
     "result_path",

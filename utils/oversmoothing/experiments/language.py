@@ -19,7 +19,6 @@ import math
 import time
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -32,7 +31,8 @@ from ..models import CharTransformer, TransformerConfig, generate, head_value_ou
 from ..runtime import get_device, seed_everything, torch_threads
 from ..spectrum import asymmetry, causal_block_eigenvalues, dc_dominates
 from ..training import History, TrainConfig, evaluate, train
-from . import load_result, register
+from . import check_counts, register
+from .value_maps import value_map_spectra
 
 VARIANTS: tuple[str, ...] = ("standard", "smooth", "sharpen")
 """The value maps compared (values of :attr:`TransformerConfig.value_map`)."""
@@ -77,15 +77,9 @@ class LanguageSizes:
     temperature: float = 0.8
 
     def __post_init__(self) -> None:
-        for name in ("dim", "depth", "heads", "context", "stride", "metric_windows", "dominance_windows", "epochs",
-                     "batch_size", "sample_length"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        for name in ("train_windows", "val_windows"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                raise ValueError(f"{name} must be a non-negative int (0 = all), got {value!r}")
+        check_counts(self, ("dim", "depth", "heads", "context", "stride", "metric_windows", "dominance_windows",
+                            "epochs", "batch_size", "sample_length"))
+        check_counts(self, ("train_windows", "val_windows"), minimum=0)
         if self.dominance_windows > self.metric_windows:
             raise ValueError(f"dominance_windows={self.dominance_windows} must not exceed "
                              f"metric_windows={self.metric_windows}")
@@ -138,8 +132,6 @@ def analyse_language_model(model: CharTransformer, windows: torch.Tensor, domina
     intermediates = model.forward_intermediates(windows, return_attention=True)
     table = layer_metrics(intermediates.hidden_states.double())
     values = value_output_maps(model).double().cpu()
-    gain_values = value_output_maps(model, include_norm_gain=True).double().cpu()
-    gains = torch.stack([block.ln1.weight for block in model.encoder.blocks]).cpu()
     attentions = intermediates.attentions[:, :dominance_windows]                                # (L, B, h, n, n)
     diagonals = attentions.diagonal(dim1=-2, dim2=-1).double().cpu()                             # (L, B, h, n)
     dominance = {}
@@ -147,12 +139,9 @@ def analyse_language_model(model: CharTransformer, windows: torch.Tensor, domina
         per_head = head_value_outputs(model, include_norm_gain=include).double().cpu()[:, None]  # (L, 1, h, d, d)
         dominance[key] = dc_dominates(causal_block_eigenvalues(diagonals, per_head)).double().mean(dim=1)
     model.train(was_training)
-    eigenvalues, gain_eigenvalues = torch.linalg.eigvals(values), torch.linalg.eigvals(gain_values)
     return {
         "layer_metrics": table.to_dict("records"),
-        "eigenvalues": {"real": eigenvalues.real.tolist(), "imag": eigenvalues.imag.tolist()},
-        "gain_eigenvalues": {"real": gain_eigenvalues.real.tolist(), "imag": gain_eigenvalues.imag.tolist()},
-        "negative_gains": (gains < 0).sum(dim=-1).tolist(),
+        **value_map_spectra(model),
         "asymmetry": asymmetry(values).tolist(),
         "dc_dominant": dominance["dc_dominant"].tolist(),
         "gain_dc_dominant": dominance["gain_dc_dominant"].tolist(),
@@ -289,23 +278,6 @@ def layer_table(result: Mapping[str, Any], initial: bool = False) -> pd.DataFram
     return pd.concat(frames, ignore_index=True)
 
 
-def describe_result(result: Mapping[str, Any]) -> str:
-    """One line saying what produced a result: profile, command, device and wall time (from its metadata)."""
-    meta = result.get("metadata") if isinstance(result, Mapping) else None
-    if not isinstance(meta, Mapping):
-        raise ValueError("result must carry the 'metadata' that run_experiment adds")
-    return (f"{meta['profile']} profile, produced by `{meta['command']}` on {meta['device_name']} ({meta['device']}) "
-            f"in {meta['seconds'] / 60:.1f} min, {meta['date']}")
-
-
-def load_full_result(folder: str | Path = "results") -> dict[str, Any] | None:
-    """The committed full-profile result ``folder/language-full.json``, or ``None`` when it does not exist."""
-    try:
-        return load_result("language", "full", folder)
-    except FileNotFoundError:
-        return None
-
-
 @register("language")
 def language_experiment(profile: str, device: torch.device) -> dict[str, Any]:
     """The ``language`` experiment: :func:`run_language` with :data:`PROFILE_SIZES` ``[profile]``."""
@@ -318,9 +290,7 @@ __all__ = [
     "VARIANTS",
     "LanguageSizes",
     "analyse_language_model",
-    "describe_result",
     "layer_table",
-    "load_full_result",
     "run_language",
     "summary_runs",
     "summary_table",

@@ -20,10 +20,8 @@ and after training (class token excluded), the spectra of every block's :math:`H
 
 from __future__ import annotations
 
-import math
 import time
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -38,7 +36,8 @@ from ..models import TransformerConfig, VisionTransformer, value_output_maps
 from ..runtime import get_device, seed_everything, torch_threads
 from ..spectrum import asymmetry
 from ..training import History, TrainConfig, evaluate, train
-from . import load_result, register
+from . import check_counts, register
+from .value_maps import value_map_spectra
 
 VARIANTS: tuple[str, ...] = ("standard", "smooth", "sharpen", "attnscale", "featscale")
 """The value maps compared (values of :attr:`TransformerConfig.value_map`)."""
@@ -101,12 +100,8 @@ class VisionSizes:
             raise ValueError("datasets must name at least one dataset")
         for name in self.datasets:
             check_choice(name, "datasets", tuple(PATCHES))
-        for name in ("dim", "depth", "heads", "epochs", "batch_size", "metric_images"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
-        if not isinstance(self.monitor_images, int) or self.monitor_images < 0:
-            raise ValueError(f"monitor_images must be a non-negative int (0 = all), got {self.monitor_images!r}")
+        check_counts(self, ("dim", "depth", "heads", "epochs", "batch_size", "metric_images"))
+        check_counts(self, ("monitor_images",), minimum=0)
         if self.cpu_threads is not None and (not isinstance(self.cpu_threads, int) or self.cpu_threads < 1):
             raise ValueError(f"cpu_threads must be a positive int or None, got {self.cpu_threads!r}")
         if not (self.lr > 0 and self.mlp_ratio > 0 and self.init_std > 0):
@@ -177,23 +172,6 @@ def value_map_summary(model: nn.Module, epoch: int = 0) -> dict[str, list[float]
     eigenvalues = torch.linalg.eigvals(values)
     return {"asymmetry": asymmetry(values).tolist(),
             "negative_share": (eigenvalues.real < 0).double().mean(dim=-1).tolist()}
-
-
-@torch.no_grad()
-def value_map_spectra(model: nn.Module) -> dict[str, Any]:
-    r"""The eigenvalues of every block's :math:`H` and of :math:`\mathrm{diag}(\gamma) H`, and the gains' signs.
-
-    Returns:
-        ``eigenvalues`` and ``gain_eigenvalues`` as ``{"real", "imag"}``, each ``(L, d)``, and
-        ``negative_gains``: per block, how many entries of the pre-LN gain :math:`\gamma` are negative.
-    """
-    result: dict[str, Any] = {}
-    for key, include in (("eigenvalues", False), ("gain_eigenvalues", True)):
-        eigenvalues = torch.linalg.eigvals(value_output_maps(model, include_norm_gain=include).double().cpu())
-        result[key] = {"real": eigenvalues.real.tolist(), "imag": eigenvalues.imag.tolist()}
-    gains = torch.stack([block.ln1.weight for block in model.encoder.blocks])
-    result["negative_gains"] = (gains < 0).sum(dim=-1).tolist()
-    return result
 
 
 def corruption_accuracy(model: nn.Module, test: ArrayDataset, severities: tuple[int, ...],
@@ -399,23 +377,6 @@ def spectra_frame(result: dict[str, Any], dataset: str | None = None) -> pd.Data
     return pd.DataFrame(rows)
 
 
-def gaussian_asymmetry(dim: int) -> float:
-    r"""The asymmetry of :math:`H = W_V W_O` with independent centred Gaussian ``dim x dim`` factors, from
-    expected squared norms: :math:`\sqrt{(1 - 1/d)/2}` (chapter 9). The asymmetry of one draw concentrates
-    around it as ``dim`` grows."""
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
-        raise ValueError(f"dim must be a positive int, got {dim!r}")
-    return math.sqrt((1 - 1 / dim) / 2)
-
-
-def full_profile_result(folder: str | Path = "results") -> dict[str, Any] | None:
-    """The committed full-profile result ``folder/vision-full.json``, or ``None`` when there is none."""
-    try:
-        return load_result("vision", "full", folder)
-    except FileNotFoundError:
-        return None
-
-
 __all__ = [
     "CORRUPTIBLE",
     "PATCHES",
@@ -428,14 +389,11 @@ __all__ = [
     "corruption_accuracy",
     "corruption_frame",
     "epoch_end_frame",
-    "full_profile_result",
-    "gaussian_asymmetry",
     "layers_frame",
     "load_vision_data",
     "run_vision",
     "runs_frame",
     "spectra_frame",
     "train_vision_model",
-    "value_map_spectra",
     "value_map_summary",
 ]
