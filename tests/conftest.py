@@ -13,6 +13,20 @@ import torch
 
 ROOT = Path(__file__).resolve().parents[1]
 
+MYST_HEADER = """\
+---
+jupytext:
+  text_representation:
+    extension: .md
+    format_name: myst
+kernelspec:
+  display_name: Python 3
+  language: python
+  name: python3
+---
+"""
+"""The jupytext header of a MyST notebook, for the tiny chapters that tests write."""
+
 
 def load_script(relative_path: str) -> ModuleType:
     """Import ``ROOT / relative_path`` as a module named after the file (registered in ``sys.modules``,

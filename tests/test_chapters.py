@@ -9,6 +9,8 @@ import pytest
 
 from oversmoothing.notebooks import ChapterExecutionError, ExecutionResult, execute_chapter
 
+from conftest import MYST_HEADER
+
 ROOT = Path(__file__).resolve().parents[1]
 # The chapters and the executable front and back matter (pages with a kernelspec).
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md")) + sorted(
@@ -30,18 +32,7 @@ def test_chapter_executes(chapter):
 # execute_chapter itself, on tiny chapters written here
 # --------------------------------------------------------------------------------------------
 
-HEADER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
+HEADER = MYST_HEADER
 
 
 def write_chapter(folder: Path, name: str, *cells: str, header: str = HEADER) -> Path:

@@ -23,7 +23,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import load_script
+from conftest import MYST_HEADER, load_script
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
@@ -119,18 +119,7 @@ def test_there_are_exercises_to_check():
 # a tiny chapter written here
 # --------------------------------------------------------------------------------------------------
 
-HEADER = """\
----
-jupytext:
-  text_representation:
-    extension: .md
-    format_name: myst
-kernelspec:
-  display_name: Python 3
-  language: python
-  name: python3
----
-"""
+HEADER = MYST_HEADER
 
 TINY = HEADER + textwrap.dedent(
     '''
