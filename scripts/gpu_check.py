@@ -9,7 +9,7 @@ With ``OVERSMOOTHING_PROFILE=full`` and ``OVERSMOOTHING_DEVICE=cuda`` it
 0. runs every registered experiment (``oversmoothing experiment NAME --profile full``), writing
    ``results/NAME-full.json`` (commit these: chapters 9 and 10 show them beside their quick results);
 1. executes each ``chapters/*.md`` in a fresh ``python3`` kernel (cwd ``chapters/``, 1800 s per cell),
-   timing each (:func:`oversmoothing.notebooks.execute_chapter`);
+   timing each (:func:`oversmoothing.book.execution.execute_chapter`);
 2. runs ``pytest -m cuda``;
 3. runs ``benchmarks/bench_mean_cosine.py --json``;
 
@@ -45,7 +45,7 @@ ERROR_CHARS = 6000
 def run_chapters(chapters: list[Path], timeout: int, env: dict[str, str], save_dir: Path | None) -> list[dict]:
     import nbformat
 
-    from oversmoothing.notebooks import ChapterExecutionError, execute_chapter
+    from oversmoothing.book.execution import ChapterExecutionError, execute_chapter
 
     entries = []
     for chapter in chapters:

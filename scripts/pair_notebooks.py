@@ -15,7 +15,7 @@ from pathlib import Path
 
 import nbformat
 
-from oversmoothing.notebooks import output_free_notebook
+from oversmoothing.book.notebooks import output_free_notebook
 
 
 def render_ipynb(markdown: Path) -> str:

@@ -4,9 +4,10 @@
   exercise of every chapter;
 * no line of any solution is left in the student notebooks (and all are in the instructor copies);
 * the parsing and stripping, on tiny chapters written here;
-* slow: every student notebook runs from top to bottom, in the chapters' folder, quick profile on the
-  CPU, where only a stub cell may raise and only ``NotImplementedError``;
-* slow: the student HTML edition builds with ``-W`` and no page of it holds a solution.
+* no cell that a student notebook keeps reads a name that only a solution defines (a static check),
+  and the stubs of every chapter run, raising nothing but ``NotImplementedError``;
+* the student HTML source takes the main build's outputs (nothing is executed twice);
+* html (after ``make student-book``): no page of the built student edition holds a solution.
 """
 
 from __future__ import annotations
@@ -14,10 +15,7 @@ from __future__ import annotations
 import html
 import os
 import re
-import subprocess
-import sys
 import textwrap
-import time
 from pathlib import Path
 
 import nbformat
@@ -423,53 +421,87 @@ def test_source_command_writes_a_stripped_book(tmp_path):
 
 
 # --------------------------------------------------------------------------------------------------
-# slow: the student notebooks run; the student HTML edition builds and holds no solution
+# the student notebooks: no kept cell needs a solution; the stubs run (once, all chapters in one kernel)
 # --------------------------------------------------------------------------------------------------
 
-_ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+
+@pytest.mark.parametrize("chapter", CHAPTERS + [ROOT / "book" / "instructors.md"], ids=lambda p: p.stem)
+def test_no_kept_cell_reads_a_name_only_a_solution_defines(chapter):
+    assert edition.solution_names_used(parsed(chapter)) == []
 
 
-@pytest.fixture(scope="module")
-def student_notebooks(tmp_path_factory):
-    out = tmp_path_factory.mktemp("student_notebooks")
-    edition.write_notebooks(CHAPTERS, out)
-    return out
+def test_a_kept_cell_that_needs_a_solution_is_found():
+    page = edition.parse_page(textwrap.dedent("""\
+        ```{exercise-start} Compute
+        :label: ex-secret
+        ```
+        Compute the secret.
+        ```{exercise-end}
+        ```
+        ```{solution-start} ex-secret
+        ```
+        ```{code-cell} ipython3
+        for secret in range(43):
+            pass
+        ```
+        ```{solution-end}
+        ```
+        ```{code-cell} ipython3
+        def answer():
+            local = 1
+            return local + secret
+        ```
+        """), "tiny.md")
+    assert edition.solution_names_used(page) == [
+        "tiny.md: the cell starting `def answer():` reads 'secret', which only the solution of ex-secret defines"
+    ]
+    assert edition.free_names("def f(x):\n    y = x\n    return y + z\nprint(f)") == {"f", "print", "z"}
+    assert edition.bound_names("import numpy as np\nwith open('f') as h:\n    for k in h: v = k\nclass C: pass") == {
+        "np", "h", "k", "v", "C"}
 
 
-def _kernel_environment() -> dict[str, str]:
-    environment = dict(os.environ)
-    environment.pop("MPLBACKEND", None)  # as oversmoothing.notebooks does: the inline backend, as in the book
-    environment.update(QUICK_CPU)
-    return environment
+def test_the_stubs_run_and_raise_nothing_but_not_implemented(tmp_path):
+    from oversmoothing.book.execution import execute_chapter
 
-
-@pytest.mark.slow
-@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_student_notebook_executes(chapter, student_notebooks):
-    from nbclient import NotebookClient
-    from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
-
-    notebook = nbformat.read(student_notebooks / f"{chapter.stem}.ipynb", as_version=4)
-    # Stub cells carry `raises-exception`, so nbclient lets them raise and goes on; any other error stops it.
-    client = NotebookClient(notebook, timeout=600, kernel_name="python3",
-                            resources={"metadata": {"path": str(chapter.parent)}})
-    start = time.perf_counter()
-    try:
-        client.execute(env=_kernel_environment())
-    except (CellExecutionError, CellTimeoutError, DeadKernelError) as error:
-        pytest.fail(f"student notebook of {chapter.name} failed after {time.perf_counter() - start:.1f} s:\n"
-                    f"{_ANSI.sub('', str(error))}")
-    for index, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
-        assert cell.execution_count is not None, f"cell {index} of the student {chapter.name} did not run"
+    cells = [cell for chapter in CHAPTERS for cell in edition.student_notebook(chapter.read_text("utf-8"), chapter.name).cells
+             if edition.is_stub_cell(cell)]
+    assert len(cells) >= len(CHAPTERS), "every chapter has at least one code exercise with a stub"
+    for index, cell in enumerate(cells):
+        cell.id = f"stub-{index}"
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
+                                                                            "display_name": "Python 3"}})
+    result = execute_chapter(CHAPTERS[0], timeout=120, env=QUICK_CPU, notebook=notebook)
+    for index, cell in enumerate(result.notebook.cells):
+        assert cell.execution_count is not None, f"stub {index} did not run"
         for output in cell.outputs:
             if output.output_type == "error":
-                assert edition.is_stub_cell(cell), f"cell {index} (not a stub) raised {output.ename}: {output.evalue}"
-                assert output.ename == "NotImplementedError", (
-                    f"the stub in cell {index} of the student {chapter.name} raised {output.ename}: {output.evalue}; "
-                    "a stub may raise only NotImplementedError"
-                )
+                assert output.ename == "NotImplementedError", f"stub {index} raised {output.ename}: {output.evalue}"
+
+
+# --------------------------------------------------------------------------------------------------
+# the built student HTML edition (`make student-book`, from the main build's executed notebooks)
+# --------------------------------------------------------------------------------------------------
+
+STUDENT_HTML = Path(os.environ.get("STUDENT_HTML_DIR") or ROOT / "_build" / "student_src" / "_build" / "html")
+
+
+def test_student_source_reuses_the_main_builds_outputs(tmp_path):
+    text = CHAPTERS[0].read_text("utf-8")
+    page = parsed(CHAPTERS[0])
+    executed = edition.notebook_from_markdown(text)
+    for index, cell in enumerate(c for c in executed.cells if c.cell_type == "code"):
+        cell.outputs = [nbformat.v4.new_output("stream", name="stdout", text=f"output {index}\n")]
+    executed.metadata["widgets"] = {"state": "saved"}
+    student = edition.with_outputs(edition.strip_solutions(page, "html"), executed, page.name)
+    kept = [cell for cell in student.cells if cell.cell_type == "code"]
+    assert kept and all(cell.outputs for cell in kept) and student.metadata["widgets"] == {"state": "saved"}
+    solution_code = {code.strip() for solution in page.solutions for code in solution.code}
+    assert not any(cell.source.strip() in solution_code for cell in kept)
+    assert len(kept) < sum(c.cell_type == "code" for c in executed.cells)  # the solutions' cells are gone
+
+    executed.cells = [c for c in executed.cells if c.cell_type != "code" or "import" not in c.source]
+    with pytest.raises(edition.ChapterFormatError, match="is not in the executed notebook"):
+        edition.with_outputs(edition.strip_solutions(page, "html"), executed, page.name)
 
 
 def _page_text(path: Path) -> str:
@@ -484,23 +516,10 @@ def _page_text(path: Path) -> str:
     return " ".join(text.split())
 
 
-@pytest.mark.slow
-def test_student_html_edition_builds_without_solutions(tmp_path):
-    out = tmp_path / "student_src"
-    edition.write_source(out)
-    # scripts/vendor_js.sh fills book/vendor (`make vendor`); without it Sphinx warns about
-    # html_static_path. The pages' offline rendering is checked elsewhere (tests/test_html.py).
-    (out / "book" / "vendor").mkdir(parents=True, exist_ok=True)
-    jupyter_book = Path(sys.executable).with_name("jupyter-book")
-    environment = {**os.environ, **QUICK_CPU}
-    start = time.perf_counter()
-    build = subprocess.run([str(jupyter_book), "build", str(out), "--warningiserror", "--keep-going"],
-                           capture_output=True, text=True, env=environment, timeout=3600)
-    seconds = time.perf_counter() - start
-    log = _ANSI.sub("", build.stdout + build.stderr)
-    assert build.returncode == 0, f"the student edition did not build with -W ({seconds:.0f} s):\n{log[-8000:]}"
-
-    site = out / "_build" / "html"
+@pytest.mark.html
+def test_student_html_edition_holds_no_solution():
+    site = STUDENT_HTML
+    assert (site / "index.html").is_file(), f"{site} is not built: run `make student-book` (after `make book`)"
     files = [p for p in site.rglob("*") if p.is_file() and p.suffix in (".html", ".txt", ".md", ".ipynb", ".js")
              and "_static" not in p.relative_to(site).parts]
     texts = {p.relative_to(site).as_posix(): _page_text(p) for p in files}
@@ -534,4 +553,4 @@ def test_student_html_edition_builds_without_solutions(tmp_path):
                     f"exercise {exercise.label} ({page.name}) is missing from the student edition: {fragments[0]!r}"
                 )
     assert checked or not any(page.solutions for page in pages)
-    print(f"student edition built in {seconds:.0f} s; {checked} solution lines and fragments checked")
+    print(f"{checked} solution lines and fragments checked")
