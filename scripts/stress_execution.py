@@ -13,8 +13,10 @@ The stall detector stops an execution STALL_SECONDS (30 s) into a stall, so an u
 not the whole cell timeout.
 
 The widget chapters are those whose code imports ipywidgets: the stall was seen after widget cells.
-``--synthetic N`` adds, instead of chapters, a notebook of N widget cells (interactive_output with a
-figure) and N small numeric cells, which shows the stall within a few executions.
+``--synthetic N`` runs, instead of chapters, a notebook of N widget cells (``interactive_output`` with a
+figure) and N small numeric cells, which shows the stall within a few executions; with
+``--widget slider`` its widgets are sliders alone, without the Output widget whose mirroring sends on
+the shell socket (see :mod:`oversmoothing.book.execution`), and the unfixed client does not stall.
 
 Prints a table per mode, writes ``reports/stress.json`` (``--out``), and exits 1 when the fixed mode
 had a gap over 30 s or any execution failed for another reason.
@@ -42,23 +44,31 @@ def explore(r=0.5):
     plt.show()
 slider = widgets.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="r")
 display(widgets.VBox([slider, widgets.interactive_output(explore, {"r": slider})]))"""
+SYNTHETIC_SLIDER = """\
+slider = widgets.FloatSlider(value=0.8, min=0.05, max=2.0, step=0.05, description="r")
+display(slider)"""
 SYNTHETIC_NUMERIC = "print(np.linalg.eigvals(np.random.default_rng(0).random((50, 50))).real.max())"
 
 
 def widget_chapters() -> list[Path]:
-    """The chapters whose code imports ipywidgets."""
-    return [p for p in sorted((ROOT / "chapters").glob("*.md")) if "import ipywidgets" in p.read_text("utf-8")]
+    """The chapters whose code imports ipywidgets and trains no model (chapters 9 and 10 spend 30-50 s
+    training for one or two widget cells; name them with ``--chapters`` to include them)."""
+    return [p for p in sorted((ROOT / "chapters").glob("*.md"))
+            if "import ipywidgets" in (text := p.read_text("utf-8")) and "run_experiment" not in text]
 
 
-def write_synthetic(folder: Path, widgets: int) -> Path:
-    """A MyST notebook of ``widgets`` widget cells, each followed by a numeric cell."""
+def write_synthetic(folder: Path, widgets: int, kind: str = "output") -> Path:
+    """A MyST notebook of ``widgets`` widget cells, each followed by a numeric cell; ``kind`` "output":
+    ``interactive_output`` (an Output widget, which nbclient mirrors by sending ``comm_msg`` on the shell
+    channel), "slider": a slider alone (no Output widget)."""
     header = (
         "---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\n"
         "kernelspec:\n  display_name: Python 3\n  language: python\n  name: python3\n---\n"
     )
-    cells = [SYNTHETIC_SETUP] + [cell for _ in range(widgets) for cell in (SYNTHETIC_WIDGET, SYNTHETIC_NUMERIC)]
+    widget = {"output": SYNTHETIC_WIDGET, "slider": SYNTHETIC_SLIDER}[kind]
+    cells = [SYNTHETIC_SETUP] + [cell for _ in range(widgets) for cell in (widget, SYNTHETIC_NUMERIC)]
     body = "\n".join(f"```{{code-cell}} ipython3\n{cell}\n```\n" for cell in cells)
-    path = folder / f"synthetic_{widgets}_widgets.md"
+    path = folder / f"synthetic_{widgets}_{kind}_widgets.md"
     path.write_text(f"{header}\n# Synthetic widget notebook\n\n{body}", encoding="utf-8")
     return path
 
@@ -110,6 +120,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chapters", nargs="+", type=Path, default=None, help="default: the widget chapters")
     parser.add_argument("--synthetic", type=int, default=0, metavar="N",
                         help="run a synthetic notebook of N widget cells instead of the chapters")
+    parser.add_argument("--widget", choices=("output", "slider"), default="output",
+                        help="the synthetic notebook's widget: interactive_output (default) or a slider alone")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--cell-timeout", type=int, default=120)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "stress.json")
@@ -118,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--executions and --unfixed-executions must be >= 0 and --workers >= 1")
 
     with tempfile.TemporaryDirectory() as folder:
-        chapters = [write_synthetic(Path(folder), args.synthetic)] if args.synthetic else (
+        chapters = [write_synthetic(Path(folder), args.synthetic, args.widget)] if args.synthetic else (
             args.chapters or widget_chapters())
         modes = MODES if args.mode == "both" else (args.mode,)
         counts = {"unfixed": args.unfixed_executions, "fixed": args.executions}

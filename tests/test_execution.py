@@ -81,7 +81,7 @@ def test_execute_chapter_reports_the_failing_cell(tmp_path):
         execute_chapter(chapter, timeout=120)
     error = caught.value
     message = str(error)
-    assert message.startswith("broken.md: cell 2 raised an exception")  # cell 0 is the title's markdown
+    assert message.startswith("broken.md: cell 2 (line 18) raised an exception")  # cell 0: the title
     assert "AssertionError" in message and "theory and measurement disagree: 42" in message
     assert "check(x + 41)" in message  # the failing cell's source
     assert "\x1b[" not in message  # no terminal colour codes
@@ -90,7 +90,7 @@ def test_execute_chapter_reports_the_failing_cell(tmp_path):
 
 def test_execute_chapter_reports_a_timeout(tmp_path):
     chapter = write_chapter(tmp_path, "slow.md", "import time\ntime.sleep(30)")
-    with pytest.raises(ChapterExecutionError, match=r"slow.md: cell 1 timed out \(timeout=2 s\)"):
+    with pytest.raises(ChapterExecutionError, match=r"slow.md: cell 1 \(line 14\) timed out \(timeout=2 s\)"):
         execute_chapter(chapter, timeout=2)
 
 
@@ -122,7 +122,7 @@ def test_execute_chapter_names_the_chapter_and_cell_of_a_failed_check(tmp_path):
         "import sympy as sp\nx = sp.symbols('x')",
         "assert sp.simplify((x + 1) ** 2 - (x**2 + 2 * x + 2)) == 0, 'the identity does not hold'",
     )
-    with pytest.raises(ChapterExecutionError, match=r"^identity.md: cell 2 raised an exception") as caught:
+    with pytest.raises(ChapterExecutionError, match=r"^identity.md: cell 2 \(line 19\) raised an exception") as caught:
         execute_chapter(chapter, timeout=120)
     assert "the identity does not hold" in str(caught.value) and caught.value.cell_index == 2
 

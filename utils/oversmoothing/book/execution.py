@@ -1,14 +1,19 @@
 """Execute notebooks without stalls, time every cell, and fail loudly when a cell's end goes unnoticed.
 
-**The stall, and its cause.** With an asyncio client (nbclient 0.11, jupyter_client 8.10, pyzmq 27.3), a
-chapter sometimes sat idle for exactly its per-cell timeout and then went on: the kernel had finished the
-cell (``status: idle`` on IOPub) and sent ``execute_reply``, but the client, waiting on the shell socket in
-one ``await socket.poll(timeout)``, was never woken. A ZeroMQ socket's file descriptor is
-*edge-triggered*: pyzmq's asyncio integration (``zmq.asyncio``) must re-read ``ZMQ_EVENTS`` after every
-operation that may consume the edge, and when one is missed the event loop sleeps on a descriptor that
-will not fire again. When the poll's timer ends, pyzmq makes one last ``zmq_poll(0)``, which finds the
-reply that had been waiting all along, so the cell "passes" after the whole timeout. ``make stress``
-measures it (the record of idle and start times below shows the gap).
+**The stall, and its cause.** With nbclient 0.11, jupyter_client 8.10 and pyzmq 27.3, a chapter
+sometimes sat idle for exactly its per-cell timeout and then went on. The kernel had finished the cell
+(``status: idle`` on IOPub, ``execute_reply`` sent), but the client, waiting for the reply in one
+``await shell_socket.poll(timeout)``, was not woken until the poll's timer ended; pyzmq's last
+``zmq_poll(0)`` then found the reply, so the cell "passed" after the whole timeout. It happens after
+cells that display ``ipywidgets.interactive_output``: nbclient mirrors an Output widget as a front end
+would, and when the widget's state changes it sends a ``comm_msg`` *on the shell channel*
+(``nbclient/output_widget.py``, ``_publish_msg``) from its IOPub task, while the reply task is polling
+that socket. jupyter_client's ``Session.send`` sends through a blocking shadow of the asyncio socket,
+behind pyzmq's asyncio bookkeeping. A ZeroMQ socket's file descriptor is edge-triggered: that raw send
+processes the socket's pending commands, including the arrival of the reply, and so consumes the edge
+that the event loop was waiting for; pyzmq, which did not see the send, never re-reads ``ZMQ_EVENTS``.
+``make stress`` measures it: unfixed, notebooks of ``interactive_output`` cells stall, notebooks of
+plain sliders do not (``--widget slider``).
 
 **The fix.** :class:`SlicedChannel` waits in short slices (:data:`SLICE_SECONDS`): each slice ends in
 that same ``zmq_poll(0)``, which sees a waiting message whatever happened to the edge, so a missed
@@ -37,12 +42,12 @@ from pathlib import Path
 from queue import Empty
 from typing import Any
 
-import jupytext
 import nbformat
 import yaml
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.channels import AsyncZMQSocketChannel
 from jupyter_client.manager import AsyncKernelManager
+from myst_nb.core.read import read_myst_markdown_notebook
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 from nbclient.util import run_sync
@@ -177,7 +182,7 @@ class BookNotebookClient(NotebookClient):
         except (CellExecutionError, CellTimeoutError, DeadKernelError, asyncio.CancelledError) as error:
             if stall:
                 raise stall[0] from None
-            raise self._located(error, cell_index) from error
+            raise self._located(error, cell_index) from None  # the message holds the cell's traceback
         finally:
             watchdog.cancel()
         self._record(cell, cell_index)
@@ -219,14 +224,17 @@ class BookNotebookClient(NotebookClient):
         self._last = None if idle is None else (index, idle)
 
     def _located(self, error: BaseException, index: int) -> BaseException:
-        """The same kind of error, its message starting with the notebook and the cell."""
+        """The same kind of error, its message starting with the notebook and the cell (and the cell's
+        line in the page, when the notebook carries myst-nb's ``source_map``)."""
         detail = _ANSI_ESCAPE.sub("", str(error))
+        lines = self.nb.metadata.get("source_map")
+        where = f"cell {index}" + (f" (line {lines[index]})" if lines and index < len(lines) else "")
         if isinstance(error, CellExecutionError):
-            return CellExecutionError(f"{self.name}: cell {index} raised an exception\n\n{detail}", error.ename,
+            return CellExecutionError(f"{self.name}: {where} raised an exception\n\n{detail}", error.ename,
                                       error.evalue)
         if isinstance(error, CellTimeoutError):
-            return CellTimeoutError(f"{self.name}: cell {index} timed out (timeout={self.timeout} s)\n\n{detail}")
-        return DeadKernelError(f"{self.name}: cell {index} killed the kernel\n\n{detail}")
+            return CellTimeoutError(f"{self.name}: {where} timed out (timeout={self.timeout} s)\n\n{detail}")
+        return DeadKernelError(f"{self.name}: {where} killed the kernel\n\n{detail}")
 
     async def async_execute(self, reset_kc: bool = False, **kwargs: Any) -> nbformat.NotebookNode:
         self.timings, self._last = [], None
@@ -316,7 +324,8 @@ def execute_chapter(
     kernel_manager_class: type[AsyncKernelManager] = SlicedKernelManager,
     stall_seconds: float = STALL_SECONDS,
 ) -> ExecutionResult:
-    """Run the code cells of a chapter in a fresh ``python3`` kernel, in the chapter's folder.
+    """Run the code cells of a chapter in a fresh ``python3`` kernel, in the chapter's folder, read into
+    cells as the book build reads it (myst-nb), so that cell numbers and lines match its messages.
 
     Args:
         path: a MyST Markdown notebook (``format_name: myst`` jupytext header).
@@ -351,7 +360,7 @@ def execute_chapter(
                 f"path={str(path)!r} has no jupytext header with format_name: myst (got {format_name!r}); "
                 "without it the book does not execute the chapter's code cells"
             )
-        notebook = jupytext.read(path)
+        notebook = read_myst_markdown_notebook(path.read_text(encoding="utf-8"), add_source_map=True, path=path)
     client = BookNotebookClient(
         notebook,
         timeout=timeout,
