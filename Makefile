@@ -75,10 +75,10 @@ PHASE := bash scripts/phase.sh $(TIMES)
 
 test:
 	@mkdir -p _build && : > $(TIMES)
-	@$(PHASE) install 150 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
-	@$(PHASE) "unit tests" 180 $(PY) -m pytest -m "not html" -q -p no:cacheprovider
-	@$(PHASE) "book build" 180 $(MAKE) --no-print-directory book
-	@$(PHASE) "student edition" 60 $(MAKE) --no-print-directory student-book
+	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
+	@$(PHASE) "unit tests" 110 $(PY) -m pytest -m "not html" -q -p no:cacheprovider
+	@$(PHASE) "book build" 240 $(MAKE) --no-print-directory book
+	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 90 $(PY) -m pytest -m html -q -p no:cacheprovider
 	@$(PHASE) --report
 
