@@ -11,7 +11,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversmoothing.filters import attnscale, featscale, geometric_decay_rate
+from oversmoothing.filters import attnscale, attnscale_attended, featscale, geometric_decay_rate
 from oversmoothing.generators import doubly_stochastic_attention, softmax_attention
 from oversmoothing.metrics import dc_component, hc_component, hc_dc_ratio
 
@@ -142,6 +142,37 @@ def test_attnscale_rejects_bad_input(attention, omega, error):
 # --------------------------------------------------------------------------------------------
 # FeatScale
 # --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("omega", [-1.0, -0.3, 0.0, 0.8, 2.5])
+def test_attnscale_after_attention_equals_attnscale_of_the_matrix(omega):
+    """The two forms of AttnScale: the model's fused path uses the second."""
+    attention = softmax_attention(6, key_dim=5, batch=(4,), generator=generator(3))    # (4, 6, 6)
+    values = gaussian(4, 6, 3, seed=4)
+    expected = attnscale(attention, omega) @ values
+    torch.testing.assert_close(attnscale_attended(attention @ values, values, omega), expected)
+    per_head = torch.tensor([omega, -0.5, 0.0, 1.5], dtype=F64)                        # one per matrix
+    torch.testing.assert_close(attnscale_attended(attention @ values, values, per_head),
+                               attnscale(attention, per_head) @ values)
+    unchecked = attnscale_attended(attention @ values, values, per_head, validate=False)
+    torch.testing.assert_close(unchecked, attnscale(attention, per_head) @ values)
+
+
+def test_attnscale_after_attention_rejects_bad_input():
+    values = gaussian(2, 5, 3)
+    with pytest.raises(ValueError, match="same shape"):
+        attnscale_attended(values, values[:, :4], 0.5)
+    with pytest.raises(ValueError, match="broadcast"):
+        attnscale_attended(values, values, torch.zeros(3, dtype=F64))
+    with pytest.raises(ValueError, match="NaN"):
+        attnscale_attended(values * float("nan"), values, 0.5)
+    with pytest.raises(TypeError, match="omega"):
+        attnscale_attended(values, values, "0.5")
+
+
+def test_featscale_without_validation_is_the_same_formula():
+    y, s_dc, s_hc = gaussian(2, 5, 4), gaussian(4, seed=1), gaussian(4, seed=2)
+    torch.testing.assert_close(featscale(y, s_dc, s_hc, validate=False), featscale(y, s_dc, s_hc))
 
 
 def test_featscale_matches_the_reference_formula():

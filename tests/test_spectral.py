@@ -30,7 +30,7 @@ def randomise_filters(model: ovs.TransformerEncoder) -> None:
     generator = torch.Generator().manual_seed(1)
     with torch.no_grad():
         for block in model.blocks:
-            for parameter in (block.attn.omega, block.attn.s_dc, block.attn.s_hc):
+            for parameter in (getattr(block.attn.values, name, None) for name in ("omega", "s_dc", "s_hc")):
                 if parameter is not None:
                     parameter.copy_(torch.randn(parameter.shape, generator=generator))
 
@@ -115,7 +115,7 @@ def test_spectrum_stays_in_its_set_during_aggressive_training(value_map, push):
         with torch.no_grad():
             maps = value_output_maps(model).double()
             eigenvalues = torch.linalg.eigvalsh(maps)
-            bases = torch.stack([block.attn.value_output.basis() for block in model.blocks]).double()
+            bases = torch.stack([block.attn.values.h.basis() for block in model.blocks]).double()
         torch.testing.assert_close(maps, maps.transpose(-2, -1))
         torch.testing.assert_close(bases.transpose(-2, -1) @ bases, torch.eye(DIM, dtype=torch.float64).expand_as(bases),
                                    atol=1e-5, rtol=0)
@@ -130,10 +130,10 @@ def test_gradients_reach_theta_and_psi(value_map):
     model = make_encoder(value_map).train()
     model(torch.randn(2, 5, DIM)).square().mean().backward()
     for block in model.blocks:
-        spectral = block.attn.value_output
+        spectral = block.attn.values.h
         assert float(spectral.theta.grad.abs().max()) > 0
         assert bool((spectral.psi.grad != 0).all())
-        assert float(block.attn.qk.weight.grad.abs().max()) > 0
+        assert float(block.attn.values.qk.weight.grad.abs().max()) > 0
 
 
 # --------------------------------------------------------------------------------------------
@@ -147,21 +147,21 @@ def test_spectral_heads_take_their_columns_of_x_h_without_output_projection(valu
     x = torch.randn(2, 6, DIM)
     with torch.no_grad():
         y, weights = attn(x, return_weights=True)
-        q, k = attn.qk(x).chunk(2, dim=-1)
-        xh = x @ attn.value_output.matrix()
+        q, k = attn.values.qk(x).chunk(2, dim=-1)
+        xh = x @ attn.values.h.matrix()
         expected = merge_heads(explicit_softmax(q, k) @ split_heads(xh))
     torch.testing.assert_close(weights, explicit_softmax(q, k))
     torch.testing.assert_close(y, expected)
-    assert isinstance(attn.proj, torch.nn.Identity) and not hasattr(attn, "qkv")
+    assert not hasattr(attn.values, "proj") and not hasattr(attn.values, "qkv")
 
 
 @pytest.mark.parametrize("value_map", ["smooth", "sharpen"])
 def test_spectral_branch_is_a_x_h_when_all_heads_attend_alike(value_map):
     attn = make_encoder(value_map, depth=1).blocks[0].attn
     with torch.no_grad():                                      # give every head head 0's queries and keys
-        weight = attn.qk.weight.view(2, HEADS, HEAD_DIM, DIM)
+        weight = attn.values.qk.weight.view(2, HEADS, HEAD_DIM, DIM)
         weight.copy_(weight[:, :1].clone().expand_as(weight))
-        bias = attn.qk.bias.view(2, HEADS, HEAD_DIM)
+        bias = attn.values.qk.bias.view(2, HEADS, HEAD_DIM)
         bias.copy_(bias[:, :1].clone().expand_as(bias))
         x = torch.randn(2, 6, DIM)
         manual, weights = attn(x, return_weights=True)
@@ -169,7 +169,7 @@ def test_spectral_branch_is_a_x_h_when_all_heads_attend_alike(value_map):
         attention = weights[:, 0]
         assert float((weights - attention[:, None]).abs().max()) == 0
         assert float((attention - 1 / 6).abs().max()) > 1e-2  # not uniform, so A matters
-        expected = attention @ x @ attn.value_output.matrix()
+        expected = attention @ x @ attn.values.h.matrix()
     torch.testing.assert_close(manual, expected)
     torch.testing.assert_close(fused, expected, rtol=1e-4, atol=1e-5)
 
@@ -178,11 +178,11 @@ def test_attnscale_equals_filters_attnscale_on_the_explicit_weights():
     attn = make_encoder("attnscale", depth=1).blocks[0].attn
     x = torch.randn(2, 6, DIM)
     with torch.no_grad():
-        attn.omega.copy_(torch.tensor([-0.5, 0.0, 0.7, 2.0]))
-        q, k, v = attn.qkv(x).chunk(3, dim=-1)
-        scaled = filters.attnscale(explicit_softmax(q, k), attn.omega)
-        expected = attn.proj(merge_heads(scaled @ split_heads(v)))
-        unscaled = attn.proj(merge_heads(explicit_softmax(q, k) @ split_heads(v)))
+        attn.values.omega.copy_(torch.tensor([-0.5, 0.0, 0.7, 2.0]))
+        q, k, v = attn.values.qkv(x).chunk(3, dim=-1)
+        scaled = filters.attnscale(explicit_softmax(q, k), attn.values.omega)
+        expected = attn.values.proj(merge_heads(scaled @ split_heads(v)))
+        unscaled = attn.values.proj(merge_heads(explicit_softmax(q, k) @ split_heads(v)))
         manual, weights = attn(x, return_weights=True)
         fused, _ = attn(x)
     assert float((expected - unscaled).abs().max()) > 1e-2     # omega changes the output
@@ -197,8 +197,8 @@ def test_featscale_equals_filters_featscale_on_the_attention_output():
     with torch.no_grad():
         plain, _ = attn(x)                                         # s_dc = s_hc = 0: the identity
         s_dc, s_hc = torch.randn(DIM), torch.randn(DIM)
-        attn.s_dc.copy_(s_dc)
-        attn.s_hc.copy_(s_hc)
+        attn.values.s_dc.copy_(s_dc)
+        attn.values.s_hc.copy_(s_hc)
         scaled, _ = attn(x)
     torch.testing.assert_close(scaled, filters.featscale(plain, s_dc, s_hc))
     assert float((scaled - plain).abs().max()) > 1e-2
@@ -225,7 +225,7 @@ def test_standard_blocks_have_no_extra_parameters():
     names = {name.rsplit(".", 1)[-1] for name, _ in make_encoder("standard").named_parameters()}
     assert names.isdisjoint({"omega", "s_dc", "s_hc", "theta", "psi"})
     attn = make_encoder("standard").blocks[0].attn
-    assert attn.qkv.out_features == 3 * DIM and isinstance(attn.proj, torch.nn.Linear)
+    assert attn.values.qkv.out_features == 3 * DIM and isinstance(attn.values.proj, torch.nn.Linear)
 
 
 @pytest.mark.parametrize("value_map", ["attnscale", "featscale"])
@@ -259,7 +259,7 @@ def test_value_output_maps_reproduce_the_branch_under_uniform_attention(value_ma
     generator = torch.Generator().manual_seed(2)
     with torch.no_grad():
         for block in model.blocks:                              # zero queries and keys: uniform attention
-            query_key = block.attn.qk if value_map in ("smooth", "sharpen") else block.attn.qkv
+            query_key = block.attn.values.qk if value_map in ("smooth", "sharpen") else block.attn.values.qkv
             query_key.weight[: 2 * DIM].zero_()
             block.ln1.weight.copy_(torch.randn(DIM, generator=generator))   # signs mixed
         x = torch.randn(2, 6, DIM, generator=generator)
@@ -279,7 +279,7 @@ def test_value_output_maps_accept_models_holding_an_encoder_and_check_input():
     assert value_output_maps(vit).shape == (3, DIM, DIM)
     char = ovs.CharTransformer(ovs.TransformerConfig(dim=DIM, depth=2, heads=HEADS, causal=True), 5, 8)
     block = char.encoder.blocks[1].attn
-    torch.testing.assert_close(value_output_maps(char)[1], block.qkv.weight[2 * DIM:].T @ block.proj.weight.T)
+    torch.testing.assert_close(value_output_maps(char)[1], block.values.qkv.weight[2 * DIM:].T @ block.values.proj.weight.T)
     with pytest.raises(TypeError, match="TransformerEncoder"):
         value_output_maps(torch.nn.Linear(3, 3))
     with pytest.raises(ValueError, match="pre-LN"):
@@ -343,3 +343,19 @@ def test_cuda_fused_and_manual_paths_agree_in_bfloat16(value_map):
         fused = model.forward_intermediates(x)
         manual = model.forward_intermediates(x, return_attention=True)
     torch.testing.assert_close(fused.hidden_states.float(), manual.hidden_states.float(), rtol=5e-2, atol=5e-2)
+
+
+def test_attention_takes_an_injected_value_map():
+    from oversmoothing.models.transformer import Attention
+    from oversmoothing.models.values import SpectralValues
+
+    values = SpectralValues(DIM, HEADS, "sharpen", 1e-3, 1.0)
+    attention = Attention(ovs.TransformerConfig(dim=DIM, depth=1, heads=HEADS), values=values)
+    assert attention.values is values
+    torch.testing.assert_close(attention.value_output_map(), values.h.matrix())
+    x = torch.randn(2, 5, DIM)
+    with torch.no_grad():
+        fused, _ = attention(x)
+        manual, weights = attention(x, return_weights=True)
+    torch.testing.assert_close(fused, manual)
+    assert weights.shape == (2, HEADS, 5, 5)

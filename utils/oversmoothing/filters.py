@@ -5,7 +5,8 @@ With :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`, :math:`\mathrm{DC}[Y] = P Y`
 
 - :func:`attnscale` rescales the high-pass part of an attention matrix,
   :math:`\hat A = A_{DC} + (1 + \omega) A_{HC}` with :math:`A_{DC} = P` and :math:`A_{HC} = A - P`,
-  one scalar :math:`\omega` per head;
+  one scalar :math:`\omega` per head; :func:`attnscale_attended` gives :math:`\hat A V` from :math:`A V`
+  (the form a fused attention kernel needs);
 - :func:`featscale` rescales the two frequency bands of an attention output per channel,
   :math:`Y' = Y + \mathrm{DC}[Y]\,\mathrm{diag}(s_{DC}) + \mathrm{HC}[Y]\,\mathrm{diag}(s_{HC})`.
 
@@ -26,7 +27,7 @@ import torch
 
 from ._validation import check_tokens
 
-__all__ = ["attnscale", "featscale", "geometric_decay_rate"]
+__all__ = ["attnscale", "attnscale_attended", "featscale", "geometric_decay_rate"]
 
 
 def _as_real_tensor(value: float | torch.Tensor, name: str, like: torch.Tensor) -> torch.Tensor:
@@ -85,7 +86,47 @@ def attnscale(attention: torch.Tensor, omega: float | torch.Tensor) -> torch.Ten
     return uniform + (1 + omega[..., None, None]) * (attention - uniform)
 
 
-def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.Tensor) -> torch.Tensor:
+def attnscale_attended(
+    attended: torch.Tensor, values: torch.Tensor, omega: float | torch.Tensor, *, validate: bool = True
+) -> torch.Tensor:
+    r"""AttnScale after attention: :math:`\hat A V` from :math:`A V` and :math:`V`, without forming ``A``.
+
+    :math:`\hat A = P + (1 + \omega)(A - P)` gives :math:`\hat A V = (1 + \omega)\,A V - \omega\,P V`, and
+    :math:`P V` is every token's mean of :math:`V`; so this equals ``attnscale(A, omega) @ V`` for every
+    ``A``. It serves the fused attention kernel, which returns :math:`A V` but not ``A``.
+
+    Args:
+        attended: :math:`A V`, shape ``(..., n, d_v)``.
+        values: :math:`V`, the same shape.
+        omega: as for :func:`attnscale`: a float, or a real tensor that broadcasts with the batch shape
+            ``(...)`` (shape ``(heads,)`` for ``(B, heads, n, d_v)``).
+        validate: check the arguments (below); ``False`` skips the checks (a model's forward pass).
+
+    Returns:
+        :math:`\hat A V`, shape ``(..., n, d_v)``, the dtype of ``attended``.
+
+    Raises:
+        TypeError: a tensor is not real floating, or ``omega`` is not real.
+        ValueError: the shapes differ, a tensor is not finite, or ``omega`` does not broadcast.
+    """
+    if validate:
+        attended, values = check_tokens(attended, "attended"), check_tokens(values, "values")
+        if attended.shape != values.shape:
+            raise ValueError(f"attended and values must have the same shape (..., n, d_v), got "
+                             f"{tuple(attended.shape)} and {tuple(values.shape)}")
+        omega = _as_real_tensor(omega, "omega", attended)
+        try:
+            torch.broadcast_shapes(omega.shape, attended.shape[:-2])
+        except RuntimeError as error:
+            raise ValueError(f"omega of shape {tuple(omega.shape)} does not broadcast with the batch shape "
+                             f"{tuple(attended.shape[:-2])} of attended") from error
+    omega = omega[..., None, None] if isinstance(omega, torch.Tensor) else omega
+    return (1 + omega) * attended - omega * values.mean(dim=-2, keepdim=True)
+
+
+def featscale(
+    y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.Tensor, *, validate: bool = True
+) -> torch.Tensor:
     r"""FeatScale: :math:`Y' = Y + s_{DC} \odot \mathrm{DC}[Y] + s_{HC} \odot \mathrm{HC}[Y]`, per channel.
 
     Channel ``k`` of the DC band is multiplied by :math:`1 + s_{DC,k}` and channel ``k`` of the HC band
@@ -96,6 +137,8 @@ def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.T
         y: the attention output ``Y``, shape ``(..., n, d)``, real and finite.
         s_dc: :math:`s_{DC}`, a float (the same for every channel) or a real tensor of shape ``(d,)``.
         s_hc: :math:`s_{HC}`, a float or a real tensor of shape ``(d,)``.
+        validate: check the arguments (below). ``False`` skips the checks, for tensors known to be right
+            (a model's forward pass, whose weights are its own parameters).
 
     Returns:
         :math:`Y'`, shape ``(..., n, d)``, the dtype of ``y``.
@@ -104,6 +147,9 @@ def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.T
         TypeError: ``y`` is not a real floating tensor, or a weight is not real.
         ValueError: a weight does not have shape ``(d,)`` (or ``()``), or is not finite; ``y`` is not finite.
     """
+    if not validate:
+        mean = y.mean(dim=-2, keepdim=True)
+        return y + s_dc * mean + s_hc * (y - mean)
     y = check_tokens(y, "y")
     d = y.shape[-1]
     weights = []
@@ -113,17 +159,7 @@ def featscale(y: torch.Tensor, s_dc: float | torch.Tensor, s_hc: float | torch.T
             raise ValueError(f"{name} must be a float or have shape ({d},) (one weight per channel), "
                              f"got shape {tuple(weight.shape)}")
         weights.append(weight)
-    return _featscale(y, weights[0], weights[1])
-
-
-def _featscale(y: torch.Tensor, s_dc: torch.Tensor, s_hc: torch.Tensor) -> torch.Tensor:
-    r"""The FeatScale formula without checks (shared with the model's ``value_map="featscale"`` blocks).
-
-    ``y``: shape ``(..., n, d)``; ``s_dc``, ``s_hc``: shape ``(d,)`` or ``()``. Returns
-    :math:`Y + s_{DC} \odot \mathrm{DC}[Y] + s_{HC} \odot \mathrm{HC}[Y]`, shape ``(..., n, d)``.
-    """
-    mean = y.mean(dim=-2, keepdim=True)
-    return y + s_dc * mean + s_hc * (y - mean)
+    return featscale(y, weights[0], weights[1], validate=False)
 
 
 def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, floor: float = 1e-10) -> float:

@@ -3,7 +3,7 @@
 from .char import CharTransformer, generate
 from .linear import LinearAttentionStack
 from .recomputed import RecomputedAttentionStack
-from .spectral import SpectralH, head_value_outputs, value_output_maps
+from .spectral import SpectralH
 from .transformer import (
     MLP,
     VALUE_MAPS,
@@ -12,6 +12,8 @@ from .transformer import (
     Intermediates,
     TransformerConfig,
     TransformerEncoder,
+    head_value_outputs,
+    value_output_maps,
 )
 from .vit import PatchEmbed, VisionTransformer
 

@@ -5,12 +5,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from typing import TYPE_CHECKING
-
+from ..datasets import CharVocabulary
 from .transformer import Intermediates, TransformerConfig, TransformerEncoder
-
-if TYPE_CHECKING:
-    from ..datasets import CharVocabulary
 
 
 class CharTransformer(nn.Module):

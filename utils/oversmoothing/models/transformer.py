@@ -2,16 +2,15 @@ r"""A small Transformer encoder in the spirit of nanoGPT, with every switch the 
 
 Residual on or off, LayerNorm before the branch (``"pre"``), after the sum (``"post"``) or not at
 all (``"none"``), the MLP on or off, a causal mask, and the value map of the attention branch
-(``value_map``): the ordinary :math:`W_V W_O`, the spectral :math:`H` of Dovonon et al.
-(``"smooth"``, ``"sharpen"``; see :mod:`oversmoothing.models.spectral`) or the AttnScale and FeatScale
-filters of Wang et al. (2022). Attention uses PyTorch's fused ``scaled_dot_product_attention`` unless
-the attention weights are asked for; then a readable manual path computes
+(``value_map``, a module from :mod:`oversmoothing.models.values`): the ordinary :math:`W_V W_O`, the
+spectral :math:`H` of Dovonon et al. (``"smooth"``, ``"sharpen"``) or the AttnScale and FeatScale filters
+of Wang et al. (2022). Attention uses PyTorch's fused ``scaled_dot_product_attention`` unless the
+attention weights are asked for; then a readable manual path computes
 :math:`\mathrm{softmax}(QK^\top/\sqrt{d_h}) V` and returns the weights.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from typing import Literal
 
@@ -19,13 +18,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .. import filters
 from .._validation import check_choice, check_tokens
-from .spectral import SpectralH, check_eigenvalue_bounds
+from .spectral import check_eigenvalue_bounds
+from .values import AttnScaleValues, FeatScaleValues, LinearValues, SpectralValues, ValueMap
 
 NormPlacement = Literal["pre", "post", "none"]
 NORM_PLACEMENTS: tuple[str, ...] = ("pre", "post", "none")
-ValueMap = Literal["standard", "smooth", "sharpen", "attnscale", "featscale"]
+ValueMapName = Literal["standard", "smooth", "sharpen", "attnscale", "featscale"]
 VALUE_MAPS: tuple[str, ...] = ("standard", "smooth", "sharpen", "attnscale", "featscale")
 """The value maps of :attr:`TransformerConfig.value_map`."""
 
@@ -71,7 +70,7 @@ class TransformerConfig:
     causal: bool = False
     bias: bool = True
     init_std: float = 0.02
-    value_map: ValueMap = "standard"
+    value_map: ValueMapName = "standard"
     eigenvalue_floor: float = 1e-3
     max_eigenvalue: float = 1.0
 
@@ -116,40 +115,32 @@ class Intermediates:
     attentions: torch.Tensor | None
 
 
+def build_value_map(config: TransformerConfig) -> ValueMap:
+    """The value map module that ``config.value_map`` names (:mod:`oversmoothing.models.values`)."""
+    if config.value_map in ("smooth", "sharpen"):
+        return SpectralValues(config.dim, config.heads, config.value_map, config.eigenvalue_floor,
+                              config.max_eigenvalue, bias=config.bias)
+    kinds = {"standard": LinearValues, "attnscale": AttnScaleValues, "featscale": FeatScaleValues}
+    return kinds[config.value_map](config.dim, config.heads, bias=config.bias)
+
+
 class Attention(nn.Module):
     r"""Multi-head self-attention with a fused path and a manual path that returns the weights.
 
-    The modules depend on ``config.value_map``:
+    What happens to the tokens around the attention is the injected ``values`` module
+    (:class:`~oversmoothing.models.values.ValueMap`; by default the one ``config.value_map`` names): it
+    makes the per-head queries, keys and values, may rescale the attention (AttnScale), and maps the
+    merged heads to the branch output (:math:`W_O`, FeatScale).
 
-    - ``"standard"``, ``"attnscale"``, ``"featscale"``: ``qkv`` (``d -> 3d``: queries, keys, values of all
-      heads) and ``proj`` (``d -> d``), so the value-output map is :math:`W_V W_O`.
-      ``"attnscale"`` adds ``omega`` (shape ``(heads,)``), ``"featscale"`` adds ``s_dc`` and ``s_hc``
-      (shape ``(d,)``), all initialised to zero, where the block equals the standard one.
-    - ``"smooth"``, ``"sharpen"``: ``qk`` (``d -> 2d``: per-head queries and keys), ``value_output``, a
-      :class:`~oversmoothing.models.spectral.SpectralH`, and no output projection (``proj`` is the
-      identity). The value of head ``h`` is its slice of columns :math:`S_h` of :math:`XH`, so the branch is
-      :math:`\mathrm{concat}_h\big(A_h (X H)_{:, S_h}\big)`, which is exactly :math:`A X H` when all heads
-      attend alike. The paper does not say how it handles heads; this choice is the book's own.
+    Args:
+        config: the :class:`TransformerConfig`.
+        values: a value map to use instead of the one ``config.value_map`` names.
     """
 
-    def __init__(self, config: TransformerConfig):
+    def __init__(self, config: TransformerConfig, values: ValueMap | None = None):
         super().__init__()
-        self.heads = config.heads
-        self.head_dim = config.head_dim
         self.causal = config.causal
-        if config.value_map in ("smooth", "sharpen"):
-            self.qk = nn.Linear(config.dim, 2 * config.dim, bias=config.bias)
-            self.value_output = SpectralH(config.dim, config.value_map, config.eigenvalue_floor,
-                                          config.max_eigenvalue)
-            self.proj = nn.Identity()
-        else:
-            self.qkv = nn.Linear(config.dim, 3 * config.dim, bias=config.bias)
-            self.value_output = None
-            self.proj = nn.Linear(config.dim, config.dim, bias=config.bias)
-        attnscale, featscale = config.value_map == "attnscale", config.value_map == "featscale"
-        self.omega = nn.Parameter(torch.zeros(config.heads)) if attnscale else None
-        self.s_dc = nn.Parameter(torch.zeros(config.dim)) if featscale else None
-        self.s_hc = nn.Parameter(torch.zeros(config.dim)) if featscale else None
+        self.values = build_value_map(config) if values is None else values
 
     def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         r"""Attend.
@@ -164,38 +155,14 @@ class Attention(nn.Module):
             ``"attnscale"`` the rescaled :math:`\hat A_h` (which may have negative entries).
         """
         batch, n, dim = x.shape
-        if self.value_output is None:
-            q, k, v = self.qkv(x).view(batch, n, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        else:
-            q, k = self.qk(x).view(batch, n, 2, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-            v = self.value_output(x).view(batch, n, self.heads, self.head_dim).transpose(1, 2)
-        if return_weights:
-            scores = (q @ k.transpose(-2, -1)) / math.sqrt(self.head_dim)
-            if self.causal:
-                future = torch.ones(n, n, dtype=torch.bool, device=x.device).triu(1)
-                scores = scores.masked_fill(future, float("-inf"))
-            weights = scores.softmax(dim=-1)
-            if self.omega is not None:
-                weights = filters.attnscale(weights, self.omega)
-            y = weights @ v
-        else:
-            weights = None
-            y = F.scaled_dot_product_attention(q, k, v, is_causal=self.causal)
-            if self.omega is not None:  # A_DC V is the token mean of V: (1 + w) A V - w mean(V)
-                omega = self.omega.to(y.dtype)[:, None, None]
-                y = (1 + omega) * y - omega * v.mean(dim=-2, keepdim=True)
-        y = self.proj(y.transpose(1, 2).reshape(batch, n, dim))
-        if self.s_dc is not None:
-            y = filters._featscale(y, self.s_dc, self.s_hc)
+        q, k, v = self.values.project(x)
+        y, weights = self.values.attend(q, k, v, self.causal, return_weights)
+        y = self.values.output(y.transpose(1, 2).reshape(batch, n, dim))
         return y, weights
 
     def value_output_map(self) -> torch.Tensor:
-        """The effective ``H``, shape ``(d, d)``: ``W_V W_O`` or the spectral matrix; see
-        :func:`~oversmoothing.models.spectral.value_output_maps`."""
-        if self.value_output is not None:
-            return self.value_output.matrix()
-        dim = self.proj.in_features
-        return self.qkv.weight[2 * dim:].T @ self.proj.weight.T
+        """The effective ``H``, shape ``(d, d)``: ``W_V W_O`` or the spectral matrix."""
+        return self.values.matrix()
 
 
 class MLP(nn.Module):
@@ -213,6 +180,7 @@ class MLP(nn.Module):
 
 
 def _norm(config: TransformerConfig) -> nn.Module:
+    """A LayerNorm of width ``d``, or the identity for ``norm="none"``."""
     return nn.Identity() if config.norm == "none" else nn.LayerNorm(config.dim)
 
 
@@ -223,38 +191,32 @@ class Block(nn.Module):
     ``norm="post"``: ``x = ln1(x + attn(x))``; ``x = ln2(x + mlp(x))``.
     ``norm="none"``: ``x = x + attn(x)``; ``x = x + mlp(x)``.
     Without residual the ``x +`` is dropped. The LayerNorm gains :math:`\gamma` are
-    ``ln1.weight`` and ``ln2.weight``.
+    ``ln1.weight`` and ``ln2.weight`` (``ln1``, ``ln2`` are the identity for ``norm="none"``).
     """
 
     def __init__(self, config: TransformerConfig):
         super().__init__()
-        self.norm = config.norm
+        self.pre_norm = config.norm == "pre"
         self.residual = config.residual
         self.ln1 = _norm(config)
         self.attn = Attention(config)
         self.ln2 = _norm(config) if config.mlp else None
         self.mlp = MLP(config) if config.mlp else None
 
-    def _sublayer(self, x: torch.Tensor, branch, norm: nn.Module) -> torch.Tensor:
-        if self.norm == "pre":
-            out = branch(norm(x))
-            return x + out if self.residual else out
-        out = branch(x)
-        out = x + out if self.residual else out
-        return norm(out) if self.norm == "post" else out
-
     def forward(self, x: torch.Tensor, return_weights: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
         """``x``: shape ``(B, n, d)``. Returns ``(x, weights)`` with weights ``(B, heads, n, n)`` or ``None``."""
-        weights = None
-
-        def attend(h: torch.Tensor) -> torch.Tensor:
-            nonlocal weights
-            y, weights = self.attn(h, return_weights)
-            return y
-
-        x = self._sublayer(x, attend, self.ln1)
+        if self.pre_norm:
+            y, weights = self.attn(self.ln1(x), return_weights)
+            x = x + y if self.residual else y
+            if self.mlp is not None:
+                y = self.mlp(self.ln2(x))
+                x = x + y if self.residual else y
+            return x, weights
+        y, weights = self.attn(x, return_weights)
+        x = self.ln1(x + y if self.residual else y)  # post-LN; ln1 is the identity for norm="none"
         if self.mlp is not None:
-            x = self._sublayer(x, self.mlp, self.ln2)
+            y = self.mlp(x)
+            x = self.ln2(x + y if self.residual else y)
         return x, weights
 
 
@@ -312,3 +274,82 @@ class TransformerEncoder(nn.Module):
             maps.append(weights)
         attentions = torch.stack(maps) if return_attention else None
         return Intermediates(output=self.final_norm(x), hidden_states=torch.stack(states), attentions=attentions)
+
+    def value_output_maps(self, include_norm_gain: bool = False) -> torch.Tensor:
+        r"""The effective value-output map :math:`H` of every block, in the row-vector convention ``X -> X H``.
+
+        - ``value_map="standard"``, ``"attnscale"``, ``"featscale"``: :math:`H = W_V W_O` (summed over
+          heads; biases and the FeatScale rescaling of the output bands are not part of ``H``);
+        - ``"smooth"``, ``"sharpen"``: the block's :class:`~oversmoothing.models.spectral.SpectralH` matrix.
+
+        With uniform attention :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top` and no biases, a block's
+        attention branch is exactly :math:`P X H`.
+
+        Args:
+            include_norm_gain: multiply on the left by :math:`\mathrm{diag}(\gamma)`, the gain ``ln1.weight``
+                of the LayerNorm in front of the branch (pre-LN only), the map that decides the regime when
+                :math:`\gamma` has negative entries.
+
+        Returns:
+            Shape ``(L, d, d)``, in the parameters' dtype and device; differentiable (use
+            ``torch.no_grad()`` for analysis).
+
+        Raises:
+            ValueError: ``include_norm_gain`` when ``norm`` is not ``"pre"``.
+        """
+        self._check_norm_gain(include_norm_gain)
+        maps = [block.attn.values.matrix() for block in self.blocks]
+        if include_norm_gain:
+            maps = [block.ln1.weight[:, None] * h for block, h in zip(self.blocks, maps)]
+        return torch.stack(maps)
+
+    def head_value_outputs(self, include_norm_gain: bool = False) -> torch.Tensor:
+        r"""Every block's per-head value-output maps :math:`H_h`, shape ``(L, heads, d, d)``.
+
+        Ordinary blocks: :math:`W_V^{(h)} W_O^{(h)}` (columns :math:`S_h` of :math:`W_V`, rows :math:`S_h`
+        of :math:`W_O`); smoothing and sharpening blocks: :math:`H E_h`
+        (:func:`~oversmoothing.spectrum.split_by_heads`). The maps of a block sum to its
+        :meth:`value_output_maps` entry; ``include_norm_gain`` as there.
+        """
+        self._check_norm_gain(include_norm_gain)
+        maps = [block.attn.values.per_head() for block in self.blocks]
+        if include_norm_gain:
+            maps = [block.ln1.weight[:, None] * h for block, h in zip(self.blocks, maps)]
+        return torch.stack(maps)
+
+    def _check_norm_gain(self, include_norm_gain: bool) -> None:
+        if include_norm_gain and self.config.norm != "pre":
+            raise ValueError(f"include_norm_gain needs a pre-LN encoder (norm='pre'), got norm={self.config.norm!r}")
+
+
+def _encoder_of(model: nn.Module) -> TransformerEncoder:
+    encoder = getattr(model, "encoder", model)
+    if not isinstance(encoder, TransformerEncoder):
+        raise TypeError(f"model must be a TransformerEncoder or hold one as .encoder, got {type(model).__name__}")
+    return encoder
+
+
+def value_output_maps(model: nn.Module, include_norm_gain: bool = False) -> torch.Tensor:
+    """:meth:`TransformerEncoder.value_output_maps` of ``model`` or of its ``.encoder``
+    (:class:`~oversmoothing.models.vit.VisionTransformer`, :class:`~oversmoothing.models.char.CharTransformer`).
+
+    Returns:
+        Shape ``(L, d, d)``.
+
+    Raises:
+        TypeError: ``model`` is neither an encoder nor holds one as ``.encoder``.
+        ValueError: ``include_norm_gain`` for an encoder whose ``norm`` is not ``"pre"``.
+    """
+    return _encoder_of(model).value_output_maps(include_norm_gain)
+
+
+def head_value_outputs(model: nn.Module, include_norm_gain: bool = False) -> torch.Tensor:
+    """:meth:`TransformerEncoder.head_value_outputs` of ``model`` or of its ``.encoder``.
+
+    Returns:
+        Shape ``(L, heads, d, d)``.
+
+    Raises:
+        TypeError, ValueError: as :func:`value_output_maps`.
+    """
+    return _encoder_of(model).head_value_outputs(include_norm_gain)
