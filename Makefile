@@ -87,10 +87,11 @@ stress: $(VENV)/.installed
 	$(PY) scripts/stress_execution.py --mode both --unfixed-executions 60 --executions 300 --out reports/stress.json
 
 # torch 2.14.1 + torchvision + timm (a CUDA build of torch, about 5.5 GB, that also runs on the CPU).
-$(BENCH_VENV)/.installed: benchmarks/requirements-timm.txt pyproject.toml
+$(BENCH_VENV)/.installed: benchmarks/requirements-timm.txt requirements/book.txt pyproject.toml
 	test -x $(BENCH_PY) || $(PYTHON) -m venv $(BENCH_VENV)
 	$(BENCH_PY) -m pip install --quiet --upgrade pip
-	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements-timm.txt
+	grep -v '^torch==' requirements/book.txt > $(BENCH_VENV)/constraints.txt
+	$(BENCH_PY) -m pip install --quiet -r benchmarks/requirements-timm.txt -c $(BENCH_VENV)/constraints.txt
 	$(BENCH_PY) -m pip install --quiet --no-deps -e .
 	touch $@
 
@@ -102,10 +103,13 @@ bench: $(VENV)/.installed $(BENCH_VENV)/.installed
 gpu-check: $(VENV)/.installed
 	$(PY) scripts/gpu_check.py
 
+# requirements/book.txt from requirements/top-level.txt (every pin lives there, torch's included); the
+# local version label of a CPU build (torch==X+cpu) is dropped so that a CUDA build of X satisfies it.
 lock:
 	rm -rf /tmp/lock-venv && $(PYTHON) -m venv /tmp/lock-venv
-	/tmp/lock-venv/bin/pip install --quiet torch==2.13.0 -r requirements/top-level.txt
-	/tmp/lock-venv/bin/pip freeze | sed 's/^torch==2.13.0+cpu/torch==2.13.0/' > requirements/book.txt
+	/tmp/lock-venv/bin/pip install --quiet -r requirements/top-level.txt
+	{ sed -n '1,/^[^#]/{/^#/p}' requirements/book.txt; /tmp/lock-venv/bin/pip freeze | sed -E 's/^(torch==[^+]+)\+cpu$$/\1/'; } \
+		> requirements/book.lock.tmp && mv requirements/book.lock.tmp requirements/book.txt
 
 clean:
 	rm -rf _build .pytest_cache

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Sequence
 
 import torch
 
@@ -49,3 +50,46 @@ def check_choice(value: str, name: str, choices: Iterable[str]) -> str:
     if value not in options:
         raise ValueError(f"{name}={value!r} is not one of {options}")
     return value
+
+
+def check_int(value: object, name: str, *, minimum: int | None = None, maximum: int | None = None) -> int:
+    """Check that ``value`` is an int (a bool is not) in ``[minimum, maximum]`` and return it.
+
+    Raises:
+        ValueError: naming ``name``: "must be a positive int" (``minimum=1``), "a non-negative int"
+            (``minimum=0``), "an int in [a, b]" or "an int >= a".
+    """
+    low_ok = minimum is None or (isinstance(value, int) and value >= minimum)
+    high_ok = maximum is None or (isinstance(value, int) and value <= maximum)
+    if isinstance(value, bool) or not isinstance(value, int) or not (low_ok and high_ok):
+        if maximum is not None:
+            kind = f"an int in [{minimum if minimum is not None else '-inf'}, {maximum}]"
+        else:
+            kind = {None: "an int", 0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
+        raise ValueError(f"{name} must be {kind}, got {value!r}")
+    return value
+
+
+def check_positive(value: object, name: str) -> float:
+    """Check that ``value`` is a finite real number greater than zero (a bool is not) and return it as a float.
+
+    Raises:
+        ValueError: naming ``name``.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{name} must be a positive finite number, got {value!r}")
+    return float(value)
+
+
+def check_seeds(seeds: object, name: str = "seeds", *, allow_empty: bool = False) -> tuple[int, ...]:
+    """Check that ``seeds`` is a sequence of non-negative ints (non-empty unless ``allow_empty``) and return
+    it as a tuple.
+
+    Raises:
+        ValueError: naming ``name``.
+    """
+    if (isinstance(seeds, (str, bytes)) or not isinstance(seeds, Sequence) or (not seeds and not allow_empty)
+            or any(isinstance(s, bool) or not isinstance(s, int) or s < 0 for s in seeds)):
+        kind = "a sequence" if allow_empty else "a non-empty sequence"
+        raise ValueError(f"{name} must be {kind} of non-negative ints, got {seeds!r}")
+    return tuple(seeds)

@@ -25,7 +25,7 @@ import math
 import numpy as np
 import torch
 
-from ._validation import check_tokens
+from ._validation import check_int, check_tokens
 
 __all__ = ["attnscale", "attnscale_attended", "featscale", "geometric_decay_rate"]
 
@@ -188,8 +188,7 @@ def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, f
         raise ValueError(f"values must be one-dimensional, got shape {sequence.shape}")
     if not np.all(np.isfinite(sequence)) or not np.all(sequence > 0):
         raise ValueError("values must be positive and finite")
-    if not isinstance(start, int) or isinstance(start, bool) or not 0 <= start < len(sequence):
-        raise ValueError(f"start must be an int in [0, {len(sequence)}), got {start!r}")
+    check_int(start, "start", minimum=0, maximum=len(sequence) - 1)
     if not 0 < floor < 1:
         raise ValueError(f"floor must lie in (0, 1), got {floor!r}")
     steps = np.arange(start, len(sequence))

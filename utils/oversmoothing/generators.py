@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 import torch
 
-from ._validation import check_tokens
+from ._validation import check_int, check_tokens
 
 __all__ = [
     "causal_attention",
@@ -34,12 +34,6 @@ __all__ = [
 ]
 
 Batch = Sequence[int]
-
-
-def _check_size(value: int, name: str, minimum: int = 1) -> int:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
-    return value
 
 
 def _check_temperature(temperature: float) -> float:
@@ -70,7 +64,7 @@ def softmax_attention(n: int, key_dim: int = 8, temperature: float = 1.0, *, bat
     Returns:
         Shape ``(*batch, n, n)``, entrywise positive, rows summing to one.
     """
-    _check_size(n, "n"), _check_size(key_dim, "key_dim")
+    check_int(n, "n", minimum=1), check_int(key_dim, "key_dim", minimum=1)
     scores = _scores(n, key_dim, batch, generator, dtype, symmetric=False)
     return torch.softmax(scores / _check_temperature(temperature), dim=-1)
 
@@ -85,7 +79,7 @@ def symmetric_kernel_attention(n: int, key_dim: int = 8, temperature: float = 1.
     Returns:
         Shape ``(*batch, n, n)``, entrywise positive, rows summing to one, real spectrum.
     """
-    _check_size(n, "n"), _check_size(key_dim, "key_dim")
+    check_int(n, "n", minimum=1), check_int(key_dim, "key_dim", minimum=1)
     scores = _scores(n, key_dim, batch, generator, dtype, symmetric=True)
     return torch.softmax(scores / _check_temperature(temperature), dim=-1)
 
@@ -101,7 +95,7 @@ def doubly_stochastic_attention(n: int, key_dim: int = 8, temperature: float = 1
     Returns:
         Shape ``(*batch, n, n)``, entrywise positive, row and column sums equal to one within ``tolerance``.
     """
-    _check_size(n, "n"), _check_size(key_dim, "key_dim")
+    check_int(n, "n", minimum=1), check_int(key_dim, "key_dim", minimum=1)
     kernel = torch.exp(_scores(n, key_dim, batch, generator, dtype, symmetric=False) / _check_temperature(temperature))
     for _ in range(max_iterations):
         kernel = kernel / kernel.sum(dim=-2, keepdim=True)
@@ -121,7 +115,7 @@ def causal_attention(n: int, key_dim: int = 8, temperature: float = 1.0, *, batc
     Returns:
         Shape ``(*batch, n, n)``, lower triangular, rows summing to one.
     """
-    _check_size(n, "n"), _check_size(key_dim, "key_dim")
+    check_int(n, "n", minimum=1), check_int(key_dim, "key_dim", minimum=1)
     scores = _scores(n, key_dim, batch, generator, dtype, symmetric=False) / _check_temperature(temperature)
     future = torch.ones(n, n, dtype=torch.bool).triu(1)
     return torch.softmax(scores.masked_fill(future, float("-inf")), dim=-1)
@@ -143,7 +137,7 @@ def circulant_attention(n: int, next_weight: float = 0.9, *, batch: Batch = (),
     Returns:
         Shape ``(*batch, n, n)``, doubly stochastic.
     """
-    _check_size(n, "n", minimum=2)
+    check_int(n, "n", minimum=2)
     if not 0.0 <= next_weight <= 1.0:
         raise ValueError(f"next_weight must lie in [0, 1], got {next_weight!r}")
     shift = torch.roll(torch.eye(n, dtype=dtype), shifts=1, dims=1)

@@ -25,6 +25,8 @@ from typing import Literal, TypeVar
 import numpy as np
 import torch
 
+from ._validation import check_int
+
 DEVICE_ENV = "OVERSMOOTHING_DEVICE"
 PROFILE_ENV = "OVERSMOOTHING_PROFILE"
 
@@ -105,8 +107,7 @@ def seed_everything(seed: int = DEFAULT_SEED) -> torch.Generator:
     Returns:
         A ``torch.Generator`` on the CPU, for code that wants its own stream of random numbers.
     """
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
+    check_int(seed, "seed", minimum=0)
     random.seed(seed)
     np.random.seed(seed % 2**32)
     torch.manual_seed(seed)
@@ -188,8 +189,8 @@ def torch_threads(threads: int | None) -> Iterator[None]:
     Small models train many times faster on one thread than on two busy cores, so the experiments use
     ``torch_threads(1)`` on the CPU.
     """
-    if threads is not None and (not isinstance(threads, int) or isinstance(threads, bool) or threads < 1):
-        raise ValueError(f"threads must be a positive int or None, got {threads!r}")
+    if threads is not None:
+        check_int(threads, "threads", minimum=1)
     if threads is None:
         yield
         return

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validation import check_tokens
+from ._validation import check_int, check_tokens
 
 __all__ = [
     "REGIMES",
@@ -93,8 +93,7 @@ def gaussian_asymmetry(dim: int) -> float:
     Raises:
         ValueError: ``dim`` is not a positive int.
     """
-    if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
-        raise ValueError(f"dim must be a positive int, got {dim!r}")
+    check_int(dim, "dim", minimum=1)
     return math.sqrt((1 - 1 / dim) / 2)
 
 

@@ -53,6 +53,8 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 from nbclient.util import run_sync
 from traitlets import DottedObjectName, Float, Type, Unicode
 
+from .._validation import check_int
+
 __all__ = [
     "SLICE_SECONDS",
     "STALL_SECONDS",
@@ -351,8 +353,7 @@ def execute_chapter(
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"path={str(path)!r} is not a file")
-    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
-        raise ValueError(f"timeout must be a positive int of seconds, got {timeout!r}")
+    check_int(timeout, "timeout", minimum=1)
     if notebook is None:
         format_name = _header_format(path)
         if format_name != "myst":

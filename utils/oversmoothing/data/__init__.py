@@ -16,6 +16,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from .._validation import check_int
+
 __all__ = ["IMAGE_SUFFIXES", "SENTENCES_FILE", "digit_images", "load_images", "load_sentences"]
 
 SENTENCES_FILE = "sentences.txt"
@@ -36,8 +38,8 @@ def load_sentences(path: str | os.PathLike | None = None, limit: int | None = No
         FileNotFoundError: ``path`` does not exist.
         ValueError: the file has no sentence, or ``limit`` is not a positive int.
     """
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
-        raise ValueError(f"limit must be a positive int, got {limit!r}")
+    if limit is not None:
+        check_int(limit, "limit", minimum=1)
     if path is None:
         text = resources.files(__name__).joinpath(SENTENCES_FILE).read_text(encoding="utf-8")
         origin = f"the package's {SENTENCES_FILE}"
@@ -62,8 +64,7 @@ def digit_images(count: int = 64, seed: int = 0) -> torch.Tensor:
     from sklearn.datasets import load_digits
 
     images = load_digits().images  # (1797, 8, 8), values 0..16
-    if not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= len(images):
-        raise ValueError(f"count must be an int in [1, {len(images)}], got {count!r}")
+    check_int(count, "count", minimum=1, maximum=len(images))
     chosen = np.random.default_rng(seed).choice(len(images), size=count, replace=False)
     return torch.from_numpy(images[np.sort(chosen)] / 16.0).float().unsqueeze(1)
 

@@ -20,8 +20,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_choice
-from .sampling import check_seed
+from .._validation import check_choice, check_int
 
 CORRUPTIONS = ("gaussian_noise", "gaussian_blur", "contrast")
 """Kinds accepted by :func:`corrupt`."""
@@ -58,9 +57,8 @@ def corrupt(images: torch.Tensor, kind: str, severity: int, seed: int = 0) -> to
     """
     _check_images(images)
     check_choice(kind, "kind", CORRUPTIONS)
-    if not isinstance(severity, int) or isinstance(severity, bool) or not 0 <= severity <= MAX_SEVERITY:
-        raise ValueError(f"severity must be an int in 0..{MAX_SEVERITY}, got {severity!r}")
-    seed = check_seed(seed)
+    check_int(severity, "severity", minimum=0, maximum=MAX_SEVERITY)
+    seed = check_int(seed, "seed", minimum=0)
     if severity == 0:
         return images.clone()
     constant = SEVERITY_CONSTANTS[kind][severity - 1]

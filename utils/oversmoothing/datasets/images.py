@@ -12,8 +12,9 @@ import random
 import numpy as np
 import torch
 
+from .._validation import check_int
 from .containers import ArrayDataset, DataSplits
-from .sampling import check_fraction, check_seed, stratified_indices
+from .sampling import check_fraction, stratified_indices
 
 DIGIT_CLASSES = tuple(str(digit) for digit in range(10))
 """Class names of both digit sets: ``"0"`` ... ``"9"``."""
@@ -40,7 +41,7 @@ def load_digits_splits(test_fraction: float = 0.25, seed: int = 0) -> DataSplits
     images = torch.from_numpy(bunch.images / 16.0).float().unsqueeze(1)  # values 0..16 -> [0, 1]
     labels = torch.from_numpy(bunch.target).long()
     test = torch.zeros(len(labels), dtype=torch.bool)
-    test[stratified_indices(labels, test_fraction, check_seed(seed))] = True
+    test[stratified_indices(labels, test_fraction, check_int(seed, "seed", minimum=0))] = True
     return DataSplits("digits", ArrayDataset(images[~test], labels[~test]), ArrayDataset(images[test], labels[test]),
                       num_classes=10, input_shape=(1, 8, 8), classes=DIGIT_CLASSES)
 
@@ -72,7 +73,7 @@ def load_mnist1d_splits(seed: int = 0, num_samples: int = 5000) -> DataSplits:
     if not isinstance(num_samples, int) or isinstance(num_samples, bool) or num_samples < 50 or num_samples % 10:
         raise ValueError(f"num_samples must be a multiple of 10 and at least 50, got {num_samples!r}")
     args = get_dataset_args()
-    args.seed, args.num_samples = check_seed(seed), num_samples
+    args.seed, args.num_samples = check_int(seed, "seed", minimum=0), num_samples
     numpy_state, python_state = np.random.get_state(), random.getstate()
     try:
         data = make_dataset(args)

@@ -6,14 +6,8 @@ import math
 
 import torch
 
+from .._validation import check_int
 from .containers import ArrayDataset
-
-
-def check_seed(seed: object) -> int:
-    """Check that ``seed`` is a non-negative int and return it."""
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative int, got {seed!r}")
-    return seed
 
 
 def check_fraction(fraction: object, name: str, *, allow_one: bool) -> float:
@@ -48,7 +42,7 @@ def stratified_indices(labels: torch.Tensor, fraction: float, seed: int = 0) -> 
         raise ValueError("labels must be non-empty and non-negative")
     fraction = check_fraction(fraction, "fraction", allow_one=True)
     labels = labels.cpu()
-    order = torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(check_seed(seed)))
+    order = torch.randperm(labels.numel(), generator=torch.Generator().manual_seed(check_int(seed, "seed", minimum=0)))
     order = order[torch.argsort(labels[order], stable=True)]  # grouped by class, random within a class
     grouped = labels[order]
     counts = torch.bincount(labels)

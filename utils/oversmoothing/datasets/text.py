@@ -18,6 +18,7 @@ import torch
 
 from .containers import ArrayDataset, DataSplits
 from .sampling import check_fraction
+from .._validation import check_int
 
 CORPUS_FILE = "shakespeare.txt.gz"
 """Name of the shipped corpus inside this package."""
@@ -139,8 +140,7 @@ def char_windows(text: str, vocab: CharVocabulary, context: int, stride: int | N
         ``N = (len(text) - context - 1) // stride + 1``.
     """
     for name, value in (("context", context), ("stride", context if stride is None else stride)):
-        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ValueError(f"{name} must be a positive int, got {value!r}")
+        check_int(value, name, minimum=1)
     if not isinstance(vocab, CharVocabulary):
         raise TypeError(f"vocab must be a CharVocabulary, got {type(vocab).__name__}")
     ids = vocab.encode(text)

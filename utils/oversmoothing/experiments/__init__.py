@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import torch
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 from ..runtime import DEFAULT_SEED, describe_environment, get_device, get_profile, seed_everything
 
 Experiment = Callable[..., dict]
@@ -196,9 +196,7 @@ def check_counts(sizes: object, names: Iterable[str], minimum: int = 1) -> None:
     """
     for name in names:
         value = getattr(sizes, name)
-        if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-            kind = {0: "a non-negative int", 1: "a positive int"}.get(minimum, f"an int >= {minimum}")
-            raise ValueError(f"{name} must be {kind}, got {value!r}")
+        check_int(value, name, minimum=minimum)
 
 
 __all__ = [

@@ -24,7 +24,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int, check_seeds
 from ..datasets import ArrayDataset, CharVocabulary, char_splits
 from ..metrics import layer_metrics
 from ..models import CharTransformer, TransformerConfig, generate, head_value_outputs, value_output_maps
@@ -83,8 +83,7 @@ class LanguageSizes:
         if self.dominance_windows > self.metric_windows:
             raise ValueError(f"dominance_windows={self.dominance_windows} must not exceed "
                              f"metric_windows={self.metric_windows}")
-        if not self.seeds or any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in self.seeds):
-            raise ValueError(f"seeds must be a non-empty tuple of non-negative ints, got {self.seeds!r}")
+        check_seeds(self.seeds)
         if not (self.lr > 0 and self.temperature > 0):
             raise ValueError(f"lr and temperature must be positive, got {self.lr!r} and {self.temperature!r}")
 
@@ -125,8 +124,7 @@ def analyse_language_model(model: CharTransformer, windows: torch.Tensor, domina
     """
     if not isinstance(windows, torch.Tensor) or windows.ndim != 2 or windows.dtype != torch.int64:
         raise ValueError(f"windows must be an int64 tensor of shape (B, n), got {getattr(windows, 'shape', windows)}")
-    if not isinstance(dominance_windows, int) or isinstance(dominance_windows, bool) or dominance_windows < 1:
-        raise ValueError(f"dominance_windows must be a positive int, got {dominance_windows!r}")
+    check_int(dominance_windows, "dominance_windows", minimum=1)
     was_training = model.training
     model.eval()
     intermediates = model.forward_intermediates(windows, return_attention=True)

@@ -29,7 +29,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from .._validation import check_choice
+from .._validation import check_choice, check_seeds
 from ..datasets import CORRUPTIONS, ArrayDataset, DataSplits, corrupt, training_fraction
 from ..datasets.images import load_digits_splits, load_mnist1d_splits
 from ..models import TransformerConfig, VisionTransformer, value_output_maps
@@ -108,8 +108,7 @@ class VisionSizes:
             raise ValueError("lr, mlp_ratio and init_std must be positive")
         for name in ("seeds", "sweep_seeds", "fraction_seeds"):
             seeds = getattr(self, name)
-            if any(not isinstance(s, int) or isinstance(s, bool) or s < 0 for s in seeds):
-                raise ValueError(f"{name} must hold non-negative ints, got {seeds!r}")
+            check_seeds(seeds, name, allow_empty=True)
         if not self.seeds:
             raise ValueError("seeds must hold at least one seed")
         for name in ("sweep_variants", "fraction_variants"):

@@ -7,6 +7,7 @@ from torch import nn
 
 from ..datasets import CharVocabulary
 from .transformer import Intermediates, TransformerConfig, TransformerEncoder
+from .._validation import check_int
 
 
 class CharTransformer(nn.Module):
@@ -66,8 +67,7 @@ def generate(model: CharTransformer, vocab: CharVocabulary, prompt: str, length:
     """
     if not prompt:
         raise ValueError("prompt must hold at least one character")
-    if not isinstance(length, int) or isinstance(length, bool) or length < 0:
-        raise ValueError(f"length must be a non-negative int, got {length!r}")
+    check_int(length, "length", minimum=0)
     if not temperature >= 0:
         raise ValueError(f"temperature must be non-negative, got {temperature!r}")
     device = next(model.parameters()).device

@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .._validation import check_tokens
+from .._validation import check_int, check_tokens
 from .transformer import Intermediates
 
 
@@ -35,8 +35,7 @@ class LinearAttentionStack(nn.Module):
             raise ValueError(f"value_output must be square (..., d, d), got shape {tuple(value_output.shape)}")
         if attention.is_complex() or value_output.is_complex():
             raise TypeError("attention and value_output must be real")
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-            raise ValueError(f"depth must be a positive int, got {depth!r}")
+        check_int(depth, "depth", minimum=1)
         self.register_buffer("attention", attention)
         self.register_buffer("value_output", value_output)
         self.depth = depth

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_tokens
+from .._validation import check_choice, check_int, check_tokens
 from .transformer import Intermediates
 
 __all__ = ["PLACEMENTS", "RecomputedAttentionStack"]
@@ -84,8 +84,7 @@ class RecomputedAttentionStack(nn.Module):
             raise ValueError(f"query must have shape ({dim}, d_k) to match value_output, got {tuple(query.shape)}")
         if key.shape != query.shape:
             raise ValueError(f"key must have the shape of query {tuple(query.shape)}, got {tuple(key.shape)}")
-        if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
-            raise ValueError(f"depth must be a positive int, got {depth!r}")
+        check_int(depth, "depth", minimum=1)
         check_choice(placement, "placement", PLACEMENTS)
         if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0:
             raise ValueError(f"eps must be a positive number, got {eps!r}")

@@ -22,7 +22,7 @@ from typing import Literal
 import torch
 from torch import nn
 
-from .._validation import check_choice
+from .._validation import check_choice, check_int
 
 SpectralSign = Literal["smooth", "sharpen"]
 SPECTRAL_SIGNS: tuple[str, ...] = ("smooth", "sharpen")
@@ -56,8 +56,7 @@ class SpectralH(nn.Module):
 
     def __init__(self, dim: int, sign: SpectralSign, floor: float = 1e-3, max_eigenvalue: float = 1.0):
         super().__init__()
-        if not isinstance(dim, int) or isinstance(dim, bool) or dim < 1:
-            raise ValueError(f"dim must be a positive int, got {dim!r}")
+        check_int(dim, "dim", minimum=1)
         self.sign = check_choice(sign, "sign", SPECTRAL_SIGNS)
         check_eigenvalue_bounds(floor, max_eigenvalue)
         self.floor = float(floor)

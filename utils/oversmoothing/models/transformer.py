@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_tokens
+from .._validation import check_choice, check_int, check_tokens
 from .spectral import check_eigenvalue_bounds
 from .values import AttnScaleValues, FeatScaleValues, LinearValues, SpectralValues, ValueMap
 
@@ -76,9 +76,7 @@ class TransformerConfig:
 
     def __post_init__(self) -> None:
         for name in ("dim", "depth", "heads"):
-            value = getattr(self, name)
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name} must be a positive int, got {value!r}")
+            check_int(getattr(self, name), name, minimum=1)
         if self.dim % self.heads:
             raise ValueError(f"dim={self.dim} must be divisible by heads={self.heads}")
         check_choice(self.norm, "norm", NORM_PLACEMENTS)

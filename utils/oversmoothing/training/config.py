@@ -7,10 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-
-def _check_int(name: str, value: object, minimum: int) -> None:
-    if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-        raise ValueError(f"{name} must be an int >= {minimum}, got {value!r}")
+from .._validation import check_int
 
 
 def _check_real(name: str, value: object, low: float, high: float, *, low_open: bool = False,
@@ -64,15 +61,15 @@ class TrainConfig:
     eval_batch_size: int = 512
 
     def __post_init__(self) -> None:
-        _check_int("epochs", self.epochs, 1)
-        _check_int("batch_size", self.batch_size, 1)
+        check_int(self.epochs, "epochs", minimum=1)
+        check_int(self.batch_size, "batch_size", minimum=1)
         _check_real("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
         _check_real("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
         _check_real("warmup_fraction", self.warmup_fraction, 0.0, 1.0, high_open=True)
         _check_real("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
         if self.grad_clip is not None:
             _check_real("grad_clip", self.grad_clip, 0.0, math.inf, low_open=True, high_open=True)
-        _check_int("seed", self.seed, 0)
+        check_int(self.seed, "seed", minimum=0)
         if self.amp is not None and not isinstance(self.amp, bool):
             raise ValueError(f"amp must be True, False or None, got {self.amp!r}")
         for name in ("compile", "progress"):
@@ -80,8 +77,8 @@ class TrainConfig:
                 raise ValueError(f"{name} must be True or False, got {getattr(self, name)!r}")
         if self.checkpoint_dir is not None and not isinstance(self.checkpoint_dir, (str, Path)):
             raise ValueError(f"checkpoint_dir must be a path or None, got {self.checkpoint_dir!r}")
-        _check_int("metrics_every", self.metrics_every, 0)
-        _check_int("eval_batch_size", self.eval_batch_size, 1)
+        check_int(self.metrics_every, "metrics_every", minimum=0)
+        check_int(self.eval_batch_size, "eval_batch_size", minimum=1)
 
     def to_dict(self) -> dict[str, Any]:
         """The settings as a JSON-ready dictionary (paths as strings)."""

@@ -21,6 +21,7 @@ from .config import TrainConfig
 from .distributed import ProcessGroup, all_reduce_sum, current_group, process_device
 from .history import History
 from .schedule import warmup_cosine_schedule
+from .._validation import check_int
 
 
 class Examples(Protocol):
@@ -105,8 +106,7 @@ def evaluate(model: nn.Module, data: Examples, batch_size: int = 512, device: to
         language model). Each process evaluates all of ``data``; there is no collective call.
     """
     _check_examples(data, "data")
-    if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
-        raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+    check_int(batch_size, "batch_size", minimum=1)
     device = _model_device(model) if device is None else torch.device(device)
     loss, correct, count = _sums(model, data, batch_size, device, amp).tolist()
     return {"loss": loss / count, "accuracy": correct / count}

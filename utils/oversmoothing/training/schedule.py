@@ -6,6 +6,8 @@ import math
 
 import torch
 
+from .._validation import check_int
+
 
 def warmup_cosine_factor(step: int, total_steps: int, warmup_steps: int) -> float:
     r"""Multiplier of the peak learning rate before optimiser step ``step`` (counted from 0).
@@ -23,8 +25,7 @@ def warmup_cosine_factor(step: int, total_steps: int, warmup_steps: int) -> floa
             outside ``[0, total_steps)``.
     """
     for name, value in (("step", step), ("total_steps", total_steps), ("warmup_steps", warmup_steps)):
-        if not isinstance(value, int) or isinstance(value, bool):
-            raise ValueError(f"{name} must be an int, got {value!r}")
+        check_int(value, name)
     if total_steps < 1:
         raise ValueError(f"total_steps must be >= 1, got {total_steps}")
     if not 0 <= warmup_steps < total_steps:
