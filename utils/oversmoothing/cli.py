@@ -185,7 +185,7 @@ def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device) -> int:
     from . import adapters
     from .audit import audit, save_figures
-    from .data import digit_images, load_images, load_sentences
+    from .datasets import digit_images, load_images, load_sentences
 
     start = time.perf_counter()
     try:

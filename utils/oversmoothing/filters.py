@@ -1,4 +1,4 @@
-r"""The two anti-oversmoothing filters of Wang et al. (2022), as pure tensor functions, and a rate estimate.
+r"""The two anti-oversmoothing filters of Wang et al. (2022), as pure tensor functions.
 
 With :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`, :math:`\mathrm{DC}[Y] = P Y` and
 :math:`\mathrm{HC}[Y] = (I - P) Y`:
@@ -12,22 +12,15 @@ With :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`, :math:`\mathrm{DC}[Y] = P Y`
 
 Both follow the reference code of Wang et al. (``attnscale.py`` and ``featscale.py``), where
 :math:`\omega`, :math:`s_{DC}` and :math:`s_{HC}` are learnable and initialised to zero (the identity).
-
-:func:`geometric_decay_rate` measures the factor per step by which a positive sequence (an HC/DC ratio
-over depth, a rank-one residual) shrinks, the measured counterpart of the rates that
-:mod:`oversmoothing.spectrum` predicts.
 """
 
 from __future__ import annotations
 
-import math
-
-import numpy as np
 import torch
 
-from ._validation import check_int, check_tokens
+from ._validation import check_tokens
 
-__all__ = ["attnscale", "attnscale_attended", "featscale", "geometric_decay_rate"]
+__all__ = ["attnscale", "attnscale_attended", "featscale"]
 
 
 def _as_real_tensor(value: float | torch.Tensor, name: str, like: torch.Tensor) -> torch.Tensor:
@@ -160,42 +153,3 @@ def featscale(
                              f"got shape {tuple(weight.shape)}")
         weights.append(weight)
     return featscale(y, weights[0], weights[1], validate=False)
-
-
-def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, floor: float = 1e-10) -> float:
-    r"""The factor per step by which a positive sequence decays: :math:`e^{b}` for the least-squares slope ``b``
-    of :math:`\log v_t` against ``t``.
-
-    Only the steps ``t >= start`` with :math:`v_t > \mathrm{floor} \cdot v_{\mathrm{start}}` enter the fit, so
-    that rounding error at the bottom of a fast decay does not bias it. For :math:`v_t = C \rho^t` the
-    result is :math:`\rho`; an oscillating factor of bounded ratio (a complex eigenvalue pair) adds an
-    error that shrinks like one over the length of the window.
-
-    Args:
-        values: shape ``(T,)``, positive and finite (``inf`` and ``nan`` are not allowed).
-        start: first step of the fit.
-        floor: relative floor, in ``(0, 1)``.
-
-    Returns:
-        The rate :math:`\rho > 0` (a float).
-
-    Raises:
-        ValueError: ``values`` is not one-dimensional, positive and finite; fewer than two steps remain
-            for the fit; ``start`` or ``floor`` is out of range.
-    """
-    sequence = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=np.float64)
-    if sequence.ndim != 1:
-        raise ValueError(f"values must be one-dimensional, got shape {sequence.shape}")
-    if not np.all(np.isfinite(sequence)) or not np.all(sequence > 0):
-        raise ValueError("values must be positive and finite")
-    check_int(start, "start", minimum=0, maximum=len(sequence) - 1)
-    if not 0 < floor < 1:
-        raise ValueError(f"floor must lie in (0, 1), got {floor!r}")
-    steps = np.arange(start, len(sequence))
-    window = sequence[start:] > floor * sequence[start]
-    # stop at the first value below the floor: what follows is rounding noise
-    stop = int(np.argmin(window)) if not window.all() else len(window)
-    if stop < 2:
-        raise ValueError(f"fewer than two steps above the floor after start={start}; lower start or floor")
-    slope = np.polyfit(steps[:stop], np.log(sequence[start:start + stop]), 1)[0]
-    return math.exp(slope)

@@ -6,16 +6,22 @@ batch: a metric returns shape ``(...)``, a matrix-valued function ``(..., n, n)`
 
 The notation follows the book: :math:`P = \tfrac1n \mathbf 1 \mathbf 1^\top`,
 :math:`\mathrm{DC}[X] = P X` (every row the token mean), :math:`\mathrm{HC}[X] = (I - P) X`.
+
+:func:`geometric_decay_rate` measures the factor per step by which a positive sequence (an HC/DC ratio
+over depth, a rank-one residual) shrinks, the measured counterpart of the rates that
+:mod:`oversmoothing.spectrum` predicts.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 import torch
 
-from ._validation import check_choice, check_tokens
+from ._validation import check_choice, check_int, check_tokens
 
 __all__ = [
     "METRICS",
@@ -23,6 +29,7 @@ __all__ = [
     "cosine_similarity_matrix",
     "dc_component",
     "effective_rank",
+    "geometric_decay_rate",
     "hc_component",
     "hc_dc_ratio",
     "layer_metrics",
@@ -339,3 +346,42 @@ def layer_metrics(
             values = _singular_value_ratio(sigma)
         columns[name] = per_layer(values)
     return pd.DataFrame(columns)
+
+
+def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, floor: float = 1e-10) -> float:
+    r"""The factor per step by which a positive sequence decays: :math:`e^{b}` for the least-squares slope ``b``
+    of :math:`\log v_t` against ``t``.
+
+    Only the steps ``t >= start`` with :math:`v_t > \mathrm{floor} \cdot v_{\mathrm{start}}` enter the fit, so
+    that rounding error at the bottom of a fast decay does not bias it. For :math:`v_t = C \rho^t` the
+    result is :math:`\rho`; an oscillating factor of bounded ratio (a complex eigenvalue pair) adds an
+    error that shrinks like one over the length of the window.
+
+    Args:
+        values: shape ``(T,)``, positive and finite (``inf`` and ``nan`` are not allowed).
+        start: first step of the fit.
+        floor: relative floor, in ``(0, 1)``.
+
+    Returns:
+        The rate :math:`\rho > 0` (a float).
+
+    Raises:
+        ValueError: ``values`` is not one-dimensional, positive and finite; fewer than two steps remain
+            for the fit; ``start`` or ``floor`` is out of range.
+    """
+    sequence = np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=np.float64)
+    if sequence.ndim != 1:
+        raise ValueError(f"values must be one-dimensional, got shape {sequence.shape}")
+    if not np.all(np.isfinite(sequence)) or not np.all(sequence > 0):
+        raise ValueError("values must be positive and finite")
+    check_int(start, "start", minimum=0, maximum=len(sequence) - 1)
+    if not 0 < floor < 1:
+        raise ValueError(f"floor must lie in (0, 1), got {floor!r}")
+    steps = np.arange(start, len(sequence))
+    window = sequence[start:] > floor * sequence[start]
+    # stop at the first value below the floor: what follows is rounding noise
+    stop = int(np.argmin(window)) if not window.all() else len(window)
+    if stop < 2:
+        raise ValueError(f"fewer than two steps above the floor after start={start}; lower start or floor")
+    slope = np.polyfit(steps[:stop], np.log(sequence[start:start + stop]), 1)[0]
+    return math.exp(slope)

@@ -8,15 +8,18 @@
 - :func:`training_fraction`: a stratified, seeded, nested share of a training set.
 - :func:`load_corpus`, :class:`CharVocabulary`, :func:`char_windows`, :func:`char_splits`: a shipped
   public-domain Shakespeare extract and next-character windows.
+- :func:`load_sentences`, :func:`digit_images`, :func:`load_images`: inputs for auditing real models
+  (``oversmoothing audit``): shipped sentences, digit images, a folder of images.
 
 Every loader returns :class:`DataSplits` (train and test :class:`ArrayDataset` plus class names and the
 input shape); inputs and integer targets are plain tensors, so batches are ``data.inputs[index]``.
 """
 
+from .audit_inputs import IMAGE_SUFFIXES, SENTENCES_FILE, digit_images, load_images, load_sentences
 from .cifar import CIFAR_RELEASES, download_cifar, load_cifar_splits
 from .containers import ArrayDataset, DataSplits
 from .corruptions import CORRUPTIONS, SEVERITY_CONSTANTS, corrupt, gaussian_blur
-from .images import load_digits_splits, load_mnist1d_splits
+from .images import digits, load_digits_splits, load_mnist1d_splits
 from .sampling import stratified_indices, training_fraction
 from .text import CharVocabulary, TextSplits, char_splits, char_windows, load_corpus
 
@@ -27,6 +30,8 @@ __all__ = [
     "CIFAR_RELEASES",
     "CORRUPTIONS",
     "DATASETS",
+    "IMAGE_SUFFIXES",
+    "SENTENCES_FILE",
     "SEVERITY_CONSTANTS",
     "ArrayDataset",
     "CharVocabulary",
@@ -35,12 +40,16 @@ __all__ = [
     "char_splits",
     "char_windows",
     "corrupt",
+    "digit_images",
+    "digits",
     "download_cifar",
     "gaussian_blur",
     "load_cifar_splits",
     "load_corpus",
     "load_digits_splits",
+    "load_images",
     "load_mnist1d_splits",
+    "load_sentences",
     "stratified_indices",
     "training_fraction",
 ]

@@ -23,6 +23,16 @@ MNIST1D_LENGTH = 40
 """Length of an MNIST-1D signal (the package's ``final_seq_length``)."""
 
 
+def digits() -> tuple[torch.Tensor, torch.Tensor]:
+    """All 1,797 of scikit-learn's 8 x 8 handwritten digits: images ``(N, 1, 8, 8)`` float32 grey levels in
+    ``[0, 1]`` and labels ``(N,)`` int64 in ``0..9``."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits()
+    images = torch.from_numpy(bunch.images / 16.0).float().unsqueeze(1)  # values 0..16 -> [0, 1]
+    return images, torch.from_numpy(bunch.target).long()
+
+
 def load_digits_splits(test_fraction: float = 0.25, seed: int = 0) -> DataSplits:
     """scikit-learn's handwritten digits, split stratified and seeded into train and test.
 
@@ -34,12 +44,8 @@ def load_digits_splits(test_fraction: float = 0.25, seed: int = 0) -> DataSplits
         ``DataSplits`` named ``"digits"``: inputs ``(N, 1, 8, 8)`` float32 grey levels in ``[0, 1]``,
         targets ``(N,)`` in ``0..9``; 1,797 examples in all.
     """
-    from sklearn.datasets import load_digits
-
     test_fraction = check_fraction(test_fraction, "test_fraction", allow_one=False)
-    bunch = load_digits()
-    images = torch.from_numpy(bunch.images / 16.0).float().unsqueeze(1)  # values 0..16 -> [0, 1]
-    labels = torch.from_numpy(bunch.target).long()
+    images, labels = digits()
     test = torch.zeros(len(labels), dtype=torch.bool)
     test[stratified_indices(labels, test_fraction, check_int(seed, "seed", minimum=0))] = True
     return DataSplits("digits", ArrayDataset(images[~test], labels[~test]), ArrayDataset(images[test], labels[test]),

@@ -1,7 +1,7 @@
-"""Small input sets for auditing real models offline: English sentences (shipped) and digit images (made at run time).
+"""Small input sets for auditing real models offline: English sentences (shipped) and digit images.
 
 - :func:`load_sentences`: 354 varied English sentences written for the project from templates (public
-  domain, CC0), in ``sentences.txt`` next to this module; or the lines of any text file.
+  domain, CC0), in ``sentences.txt`` in this package; or the lines of any text file.
 - :func:`digit_images`: the 8 x 8 handwritten digits bundled with scikit-learn, scaled to ``[0, 1]``;
   :func:`oversmoothing.adapters.prepare_images` resizes them to a vision model's input size.
 - :func:`load_images`: the PNG/JPEG/BMP/GIF images of a folder.
@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from .._validation import check_int
+from .images import digits
 
 __all__ = ["IMAGE_SUFFIXES", "SENTENCES_FILE", "digit_images", "load_images", "load_sentences"]
 
@@ -41,7 +42,7 @@ def load_sentences(path: str | os.PathLike | None = None, limit: int | None = No
     if limit is not None:
         check_int(limit, "limit", minimum=1)
     if path is None:
-        text = resources.files(__name__).joinpath(SENTENCES_FILE).read_text(encoding="utf-8")
+        text = resources.files(__package__).joinpath(SENTENCES_FILE).read_text(encoding="utf-8")
         origin = f"the package's {SENTENCES_FILE}"
     else:
         file = Path(path).expanduser()
@@ -61,12 +62,10 @@ def digit_images(count: int = 64, seed: int = 0) -> torch.Tensor:
     Returns:
         Shape ``(count, 1, 8, 8)``, float32.
     """
-    from sklearn.datasets import load_digits
-
-    images = load_digits().images  # (1797, 8, 8), values 0..16
+    images, _ = digits()
     check_int(count, "count", minimum=1, maximum=len(images))
     chosen = np.random.default_rng(seed).choice(len(images), size=count, replace=False)
-    return torch.from_numpy(images[np.sort(chosen)] / 16.0).float().unsqueeze(1)
+    return images[torch.from_numpy(np.sort(chosen))]
 
 
 def load_images(folder: str | os.PathLike, limit: int | None = None, size: int = 224) -> torch.Tensor:
