@@ -31,10 +31,10 @@ from oversmoothing.models import value_output_maps
 @pytest.fixture
 def registry(monkeypatch):
     """A registry that forgets what a test registers."""
-    monkeypatch.setattr("oversmoothing.experiments.EXPERIMENTS", dict(EXPERIMENTS))
-    import oversmoothing.experiments as experiments
+    monkeypatch.setattr("oversmoothing.experiments.registry.EXPERIMENTS", dict(EXPERIMENTS))
+    from oversmoothing.experiments import registry as module
 
-    return experiments.EXPERIMENTS
+    return module.EXPERIMENTS
 
 
 def test_registered_experiment_runs_and_writes_its_result(registry, tmp_path):

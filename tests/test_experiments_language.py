@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import json
 
+import pandas as pd
 import pytest
 import torch
 
@@ -16,9 +18,10 @@ from oversmoothing.experiments.language import (
     VARIANTS,
     LanguageSizes,
     analyse_language_model,
-    layer_table,
+    layers_frame,
     run_language,
-    summary_table,
+    spectra_frame,
+    summary_frame,
 )
 
 TINY = LanguageSizes(dim=8, depth=2, heads=2, context=8, stride=8, train_windows=64, val_windows=16,
@@ -66,19 +69,19 @@ def test_tiny_run_records_every_variant(tiny_result):
 
 
 def test_tables_have_one_row_per_model_or_layer(tiny_result):
-    summary = summary_table(tiny_result)
+    summary = summary_frame(tiny_result)
     assert list(summary.variant) == list(VARIANTS)
     assert summary.regime.tolist() == ["baseline", "smoothing", "sharpening"]
     last = tiny_result["runs"][1]["layer_metrics"][-1]["mean_cosine"]
     assert summary.loc[1, "last_mean_cosine"] == last
-    layers = layer_table(tiny_result)
+    layers = layers_frame(tiny_result)
     assert len(layers) == len(VARIANTS) * (TINY.depth + 1) and {"regime", "seed", "layer", "mean_cosine"} <= set(layers)
-    assert layer_table(tiny_result, initial=True).mean_cosine.tolist() != layers.mean_cosine.tolist()
+    assert layers_frame(tiny_result, initial=True).mean_cosine.tolist() != layers.mean_cosine.tolist()
     with pytest.raises(ValueError, match="runs"):
-        summary_table({"runs": []})
+        summary_frame({"runs": []})
 
     # the tables read a result that went through JSON (a committed result) unchanged
-    assert summary_table(json.loads(json.dumps(to_jsonable(tiny_result)))).equals(summary)
+    assert summary_frame(json.loads(json.dumps(to_jsonable(tiny_result)))).equals(summary)
 
 
 def test_bad_arguments_are_rejected():
@@ -89,3 +92,19 @@ def test_bad_arguments_are_rejected():
         analyse_language_model(model, torch.zeros(2, 4), 1)
     with pytest.raises(ValueError, match="dominance_windows"):
         analyse_language_model(model, torch.zeros(2, 4, dtype=torch.int64), 0)
+
+
+def test_spectra_frame_checks_the_sets_and_the_inertia_count(tiny_result):
+    spectra = spectra_frame(tiny_result).set_index("variant")
+    assert list(spectra.index) == list(VARIANTS)
+    for variant in ("smooth", "sharpen"):
+        assert spectra.loc[variant, "in its set"] and spectra.loc[variant, "sign flips = negative gains"]
+    assert spectra.loc["smooth", "min Re λ(H)"] > 0 > spectra.loc["sharpen", "max Re λ(H)"]
+    assert pd.isna(spectra.loc["standard", "in its set"])
+    swapped = copy.deepcopy(tiny_result)                      # the smoothing and sharpening spectra swapped
+    for run in swapped["runs"]:
+        for key in ("eigenvalues", "gain_eigenvalues"):
+            run[key]["real"] = [[-value for value in layer] for layer in run[key]["real"]]
+    flipped = spectra_frame(swapped).set_index("variant")
+    assert not flipped.loc["smooth", "in its set"] and not flipped.loc["sharpen", "in its set"]
+

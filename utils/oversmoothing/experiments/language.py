@@ -31,7 +31,7 @@ from ..models import CharTransformer, TransformerConfig, generate, head_value_ou
 from ..runtime import get_device, seed_everything, torch_threads
 from ..spectrum import asymmetry, causal_block_eigenvalues, dc_dominates
 from ..training import History, TrainConfig, evaluate, train
-from . import check_counts, register
+from .registry import check_counts, register
 from .value_maps import value_map_spectra
 
 VARIANTS: tuple[str, ...] = ("standard", "smooth", "sharpen")
@@ -243,7 +243,7 @@ def summary_runs(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     return list(runs)
 
 
-def summary_table(result: Mapping[str, Any]) -> pd.DataFrame:
+def summary_frame(result: Mapping[str, Any]) -> pd.DataFrame:
     """One row per trained model of a :func:`run_language` result.
 
     Columns: ``variant``, ``regime``, ``seed``, ``val_loss``, ``bits_per_char``, ``val_accuracy``,
@@ -267,13 +267,48 @@ def summary_table(result: Mapping[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def layer_table(result: Mapping[str, Any], initial: bool = False) -> pd.DataFrame:
+def layers_frame(result: Mapping[str, Any], initial: bool = False) -> pd.DataFrame:
     """The per-layer metrics of every run in one long table: columns ``variant``, ``regime``, ``seed``,
     ``layer`` and one per metric. ``initial=True`` gives the metrics before training."""
     key = "initial_layer_metrics" if initial else "layer_metrics"
     frames = [pd.DataFrame(run[key]).drop(columns="epoch", errors="ignore").assign(
         variant=run["variant"], regime=run["regime"], seed=run["seed"]) for run in summary_runs(result)]
     return pd.concat(frames, ignore_index=True)
+
+
+def spectra_frame(result: Mapping[str, Any]) -> pd.DataFrame:
+    r"""The spectra of every trained model, one row per run, and whether they obey the theory.
+
+    Columns: ``variant``, ``seed``; over all blocks, for :math:`H`: ``min Re λ(H)``, ``max Re λ(H)``,
+    ``max |Im λ(H)|``, ``spectral radius of H``, ``asymmetry of H`` (largest over blocks); for
+    :math:`\mathrm{diag}(\gamma) H`: ``min Re λ(diag(γ)H)``, ``max Re λ(diag(γ)H)``; ``negative gains``
+    (summed over blocks). For the constrained variants also ``in its set`` (the spectrum of :math:`H`
+    lies in the set of its value map, up to ``1e-6``, and is real) and ``sign flips = negative gains``
+    (in every block, :math:`\mathrm{diag}(\gamma) H` has as many eigenvalues of the wrong sign as the
+    block has negative gains, the inertia count); ``NaN`` for the baseline.
+
+    Raises:
+        ValueError: ``result`` has no ``runs``.
+    """
+    floor, upper = TransformerConfig.eigenvalue_floor, TransformerConfig.max_eigenvalue
+    allowed = {"smooth": (floor, upper), "sharpen": (-1.0, -floor)}
+    rows = []
+    for run in summary_runs(result):
+        values = torch.tensor(run["eigenvalues"]["real"]) + 1j * torch.tensor(run["eigenvalues"]["imag"])  # (L, d)
+        gained = torch.tensor(run["gain_eigenvalues"]["real"]) + 1j * torch.tensor(run["gain_eigenvalues"]["imag"])
+        row = {"variant": run["variant"], "seed": run["seed"], "min Re λ(H)": values.real.min().item(),
+               "max Re λ(H)": values.real.max().item(), "max |Im λ(H)|": values.imag.abs().max().item(),
+               "spectral radius of H": values.abs().max().item(), "asymmetry of H": max(run["asymmetry"]),
+               "min Re λ(diag(γ)H)": gained.real.min().item(), "max Re λ(diag(γ)H)": gained.real.max().item(),
+               "negative gains": sum(run["negative_gains"])}
+        if run["variant"] in allowed:
+            low, high = allowed[run["variant"]]
+            wrong_sign = (gained.real < 0) if run["variant"] == "smooth" else (gained.real > 0)
+            row["in its set"] = (row["max |Im λ(H)|"] < 1e-9 and low - 1e-6 <= row["min Re λ(H)"]
+                                 and row["max Re λ(H)"] <= high + 1e-6)
+            row["sign flips = negative gains"] = wrong_sign.sum(dim=-1).tolist() == run["negative_gains"]
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 @register("language")
@@ -288,9 +323,10 @@ __all__ = [
     "VARIANTS",
     "LanguageSizes",
     "analyse_language_model",
-    "layer_table",
+    "layers_frame",
     "run_language",
+    "spectra_frame",
+    "summary_frame",
     "summary_runs",
-    "summary_table",
     "train_language_model",
 ]

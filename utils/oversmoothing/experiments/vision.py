@@ -36,7 +36,7 @@ from ..models import TransformerConfig, VisionTransformer, value_output_maps
 from ..runtime import get_device, seed_everything, torch_threads
 from ..spectrum import asymmetry
 from ..training import History, TrainConfig, evaluate, train
-from . import check_counts, register
+from .registry import check_counts, register
 from .value_maps import value_map_spectra
 
 VARIANTS: tuple[str, ...] = ("standard", "smooth", "sharpen", "attnscale", "featscale")
