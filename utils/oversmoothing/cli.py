@@ -99,6 +99,7 @@ def build_parser() -> argparse.ArgumentParser:
 def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     from .datasets import DATASETS
     from .models import VALUE_MAPS
+    from .models.transformer import NORM_PLACEMENTS
 
     train = commands.add_parser(
         "train",
@@ -115,7 +116,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
                        help="vit for images and signals, char for text (default: the one that fits --data)")
     train.add_argument("--value-map", default="standard", choices=VALUE_MAPS,
                        help="what attention does with the attended tokens (default: standard W_V W_O)")
-    train.add_argument("--norm", default="pre", choices=("pre", "post", "none"), help="LayerNorm placement")
+    train.add_argument("--norm", default="pre", choices=NORM_PLACEMENTS, help="LayerNorm placement")
     train.add_argument("--depth", type=_positive_int, default=4, metavar="L", help="blocks (default: 4)")
     train.add_argument("--dim", type=_positive_int, default=64, metavar="D", help="token width (default: 64)")
     train.add_argument("--heads", type=_positive_int, default=4, metavar="H", help="attention heads (default: 4)")
@@ -144,6 +145,8 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
+    from .runtime import PROFILES
+
     experiment = commands.add_parser(
         "experiment",
         help="run one of the book's experiments and keep its result",
@@ -151,7 +154,7 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     )
     experiment.add_argument("name", nargs="?", metavar="NAME", help="the experiment (see --list)")
     experiment.add_argument("--list", action="store_true", help="print the experiments' names and exit")
-    experiment.add_argument("--profile", choices=("quick", "full"),
+    experiment.add_argument("--profile", choices=PROFILES,
                             help="scale (default: OVERSMOOTHING_PROFILE, else full on CUDA and quick elsewhere)")
     experiment.add_argument("--device", help="torch device (default: OVERSMOOTHING_DEVICE, else CUDA, MPS or CPU)")
     experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
@@ -159,9 +162,7 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
 
 
 def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    import torch
-
-    from .runtime import get_device
+    from .runtime import get_device, torch_threads
 
     try:
         device = get_device(args.device)
@@ -174,12 +175,8 @@ def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
 
-    previous_threads = torch.get_num_threads()
-    torch.set_num_threads(args.threads)  # small eigenproblems: one thread is fastest, and never oversubscribes
-    try:
+    with torch_threads(args.threads):  # small eigenproblems: one thread is fastest, and never oversubscribes
         return _audit_with(args, parser, device)
-    finally:
-        torch.set_num_threads(previous_threads)
 
 
 def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device) -> int:
@@ -246,6 +243,7 @@ def _limited(data, limit: int | None, seed: int):
 
 
 def _build_model(args: argparse.Namespace, splits):
+    from .experiments.vision import PATCHES
     from .models import CharTransformer, TransformerConfig, VisionTransformer
 
     config = TransformerConfig(dim=args.dim, depth=args.depth, heads=args.heads, norm=args.norm,
@@ -253,8 +251,10 @@ def _build_model(args: argparse.Namespace, splits):
     if args.model == "char":
         return CharTransformer(config, vocab_size=splits.num_classes, context=args.context), config
     channels, height, width = splits.input_shape
-    side = args.patch_size or (2 if args.data == "digits" else 4)
-    patch = (1, side) if height == 1 else side
+    if args.patch_size is None:
+        patch = PATCHES.get(args.data, 4)  # the vision experiment's patches; 4 x 4 for CIFAR
+    else:
+        patch = (1, args.patch_size) if height == 1 else args.patch_size
     return VisionTransformer(config, image_size=(height, width), patch_size=patch, in_channels=channels,
                              num_classes=splits.num_classes), config
 

@@ -189,11 +189,10 @@ def torch_threads(threads: int | None) -> Iterator[None]:
     Small models train many times faster on one thread than on two busy cores, so the experiments use
     ``torch_threads(1)`` on the CPU.
     """
-    if threads is not None:
-        check_int(threads, "threads", minimum=1)
     if threads is None:
         yield
         return
+    check_int(threads, "threads", minimum=1)
     previous = torch.get_num_threads()
     torch.set_num_threads(threads)
     try:
