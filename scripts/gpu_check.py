@@ -126,7 +126,7 @@ def run_benchmark(env: dict[str, str]) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------
-# the report (pure functions, tested without a GPU in tests/test_gpu_check.py)
+# the report (pure functions, tested without a GPU in tests/book/test_gpu_check.py)
 # ---------------------------------------------------------------------------------------------
 
 

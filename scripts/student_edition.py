@@ -597,7 +597,7 @@ def write_source(out_dir: Path, root: Path = ROOT, executed: Path | None = None)
 
 # ------------------------------------------------------------------------------------- checking
 #
-# Used by tests/test_student_edition.py; kept here beside the format they check.
+# Used by tests/book/test_student_edition.py; kept here beside the format they check.
 
 
 def python_source(code: str) -> str:

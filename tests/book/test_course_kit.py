@@ -20,9 +20,8 @@ import jupytext
 import pytest
 import yaml
 
-from conftest import load_script
+from conftest import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 FRONT_MATTER = [ROOT / "book" / "intro.md", ROOT / "book" / "notation.md"]
 GLOSSARY = ROOT / "book" / "glossary.md"

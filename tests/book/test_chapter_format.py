@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import jupytext
 import pytest
 import yaml
 
-from conftest import load_script
+from conftest import ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 EXECUTABLE_PAGES = CHAPTERS + sorted(p for p in (ROOT / "book").glob("*.md") if "kernelspec" in p.read_text())
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())

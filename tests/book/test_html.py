@@ -36,10 +36,11 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from conftest import ROOT
+
 pytestmark = pytest.mark.html
 
-REPO = Path(__file__).resolve().parents[1]
-HTML_DIR = Path(os.environ.get("BOOK_HTML_DIR") or REPO / "_build" / "html").resolve()
+HTML_DIR = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html").resolve()
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",

@@ -21,9 +21,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from conftest import MYST_HEADER, load_script
+from conftest import MYST_HEADER, ROOT, load_script
 
-ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.md"))
 QUICK_CPU = {"OVERSMOOTHING_PROFILE": "quick", "OVERSMOOTHING_DEVICE": "cpu"}
 
