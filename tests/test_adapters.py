@@ -212,7 +212,7 @@ def test_unreachable_hub_fails_at_once_without_retries(monkeypatch, tmp_path):
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("TRANSFORMERS_OFFLINE", raising=False)
     monkeypatch.setenv("HF_HOME", str(tmp_path / "hf"))
-    monkeypatch.setattr(adapters, "_hub_reachable", lambda timeout=3.0: False)
+    monkeypatch.setattr(adapters.loading, "_hub_reachable", lambda timeout=3.0: False)
     start = time.perf_counter()
     with pytest.raises(ModelNotAvailableError, match="cannot be reached"):
         adapters.load_pretrained("oversmoothing-book/no-such-model-for-tests")
