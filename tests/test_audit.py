@@ -179,8 +179,10 @@ def test_iterate_heads_matches_an_explicit_loop():
 
 
 def test_save_figures(minilm_report, tmp_path):
+    from oversmoothing.plotting import save_audit_figures
+
     report, _, _, _ = minilm_report
-    paths = audit.save_figures(report, tmp_path, weights=None)
+    paths = save_audit_figures(report, tmp_path, weights=None)
     assert sorted(p.name for p in paths) == ["layer_metrics.png", "prediction.png"]
     assert all(p.stat().st_size > 1000 for p in paths)
 

@@ -111,3 +111,21 @@ def test_plot_runs_draws_runs_and_group_means_against_any_column():
     with pytest.raises(ValueError, match="missing"):
         plot_runs(table, x="fraction", y="accuracy")
     plt.close("all")
+
+
+def test_plot_eigenvalues_draws_one_panel_per_set():
+    from oversmoothing.plotting import plot_eigenvalues
+
+    sets = [torch.tensor([1 + 2j, 1 - 2j, -0.5 + 0j]), np.array([0.3, -0.7]), torch.tensor([2.0])]
+    fig = plot_eigenvalues(sets, titles=["a", "b", "c"], columns=2)
+    visible = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(visible) == 3 and [ax.get_title() for ax in visible] == ["a", "b", "c"]
+    offsets = visible[0].collections[0].get_offsets()
+    assert sorted(map(tuple, np.asarray(offsets).round(6))) == [(-0.5, 0.0), (1.0, -2.0), (1.0, 2.0)]
+    plt.close(fig)
+    with pytest.raises(ValueError, match="non-empty"):
+        plot_eigenvalues([])
+    with pytest.raises(ValueError, match="titles"):
+        plot_eigenvalues(sets, titles=["a"])
+    with pytest.raises(ValueError, match="one-dimensional"):
+        plot_eigenvalues([np.zeros((2, 2))])

@@ -181,8 +181,9 @@ def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
 
 def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device) -> int:
     from . import adapters
-    from .audit import audit, save_figures
+    from .audit import audit
     from .datasets import digit_images, load_images, load_sentences
+    from .plotting import save_audit_figures
 
     start = time.perf_counter()
     try:
@@ -213,7 +214,7 @@ def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, devic
     args.out.mkdir(parents=True, exist_ok=True)
     written = [report.save_json(args.out / "report.json")]
     if not args.no_figures:
-        written += save_figures(report, args.out, loaded.layer_weights())
+        written += save_audit_figures(report, args.out, loaded.layer_weights())
     report.timings["total"] = time.perf_counter() - start
     report.save_json(args.out / "report.json")
     print(report.summary())

@@ -1,4 +1,5 @@
-"""One plotting style for the whole book, and helpers for per-layer metric curves.
+"""One plotting style for the whole book, helpers for per-layer metric curves and eigenvalues, and the
+figures of an audit (:mod:`oversmoothing.audit`).
 
 Figures have a white background (readable in the book's dark mode too) and each regime keeps
 one colour in every chapter: :data:`REGIME_COLORS`.
@@ -6,16 +7,27 @@ one colour in every chapter: :data:`REGIME_COLORS`.
 
 from __future__ import annotations
 
+import math
+import os
 from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ._validation import check_choice
 from .metrics import METRICS
+from .runtime import torch_threads
+
+if TYPE_CHECKING:  # for annotations only; neither module imports this one
+    from .adapters import LayerWeights
+    from .audit import AuditReport
 
 REGIME_COLORS: dict[str, str] = {
     "smoothing": "#d55e00",  # vermillion
@@ -192,3 +204,117 @@ def plot_runs(
     ax.set_xlabel(x)
     ax.set_ylabel(y)
     return ax
+
+
+# ------------------------------------------------------------------------------------- eigenvalues
+
+
+def plot_eigenvalues(
+    eigenvalues: Sequence[torch.Tensor | np.ndarray],
+    titles: Sequence[str] | None = None,
+    columns: int = 6,
+    color: str = EXTRA_COLORS[2],
+    xlabel: str = r"Re $\lambda$",
+    ylabel: str = r"Im $\lambda$",
+) -> Figure:
+    """Eigenvalues in the complex plane, one panel per set (shared axes), with the real and imaginary axes drawn.
+
+    Args:
+        eigenvalues: one complex (or real) tensor or array of shape ``(k,)`` per panel.
+        titles: a title per panel.
+        columns: panels per row at most.
+        color: the colour of the dots.
+        xlabel, ylabel: the labels of the figure's axes.
+
+    Returns:
+        The figure.
+
+    Raises:
+        ValueError: no set of eigenvalues, a set that is not one-dimensional, or as many titles as sets.
+    """
+    sets = [np.asarray(e.detach().cpu() if isinstance(e, torch.Tensor) else e).astype(complex) for e in eigenvalues]
+    if not sets or any(values.ndim != 1 for values in sets):
+        raise ValueError("eigenvalues must be a non-empty sequence of one-dimensional sets")
+    if titles is not None and len(titles) != len(sets):
+        raise ValueError(f"titles must name each of the {len(sets)} sets, got {len(titles)}")
+    columns = min(len(sets), columns)
+    rows = math.ceil(len(sets) / columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.0 * rows + 0.3), squeeze=False,
+                             layout="constrained", sharex=True, sharey=True)
+    for index, (ax, values) in enumerate(zip(axes.flat, sets)):
+        ax.scatter(values.real, values.imag, s=4, color=color)
+        ax.axvline(0, color="black", linewidth=0.6)
+        ax.axhline(0, color="black", linewidth=0.6)
+        if titles is not None:
+            ax.set_title(titles[index], fontsize=9)
+    for ax in axes.flat[len(sets):]:
+        ax.set_visible(False)
+    fig.supxlabel(xlabel)
+    fig.supylabel(ylabel)
+    return fig
+
+
+# ------------------------------------------------------------------------------ the audit's figures
+
+
+def audit_spectrum_figure(weights: Sequence[LayerWeights]) -> Figure:
+    """Eigenvalues of :math:`H = W_V W_O` of every block of an audited model, one panel per block."""
+    return plot_eigenvalues([torch.linalg.eigvals(w.value_output.double()) for w in weights],
+                            titles=[f"block {w.layer + 1}" for w in weights],
+                            xlabel=r"Re $\lambda^H$", ylabel=r"Im $\lambda^H$")
+
+
+def audit_prediction_figure(report: AuditReport) -> Figure:
+    """Predicted regimes per block (per head as stacked bars, head-averaged as black marks) beside the measured
+    change of log HC/DC across each attention sub-layer (one dot per input, coloured by its head-averaged
+    prediction)."""
+    fig, axes = plt.subplots(1, 2, figsize=(8.4, 3.2), layout="constrained")
+    dominance = report.dominance
+    layers = dominance.layer.to_numpy()
+    bottom = np.zeros(len(layers))
+    for regime in ("smoothing", "sharpening", "neither"):
+        share = dominance[f"{regime}_fraction_per_head"].to_numpy()
+        axes[0].bar(layers, share, bottom=bottom, color=REGIME_COLORS[regime], label=f"{regime} (per head)")
+        bottom += share
+    axes[0].plot(layers, dominance.smoothing_fraction_mean_head, "k_", markersize=22, markeredgewidth=2,
+                 label="smoothing (head-averaged A)")
+    axes[0].set(xlabel="block", ylabel="fraction predicted", ylim=(0, 1.45), yticks=[0, 0.25, 0.5, 0.75, 1],
+                xticks=layers)
+    axes[0].legend(loc="upper center", ncol=2, fontsize=7)
+    for regime in ("smoothing", "sharpening"):
+        rows = report.per_input[report.per_input.predicted_regime == regime]
+        if rows.empty:
+            continue
+        axes[1].scatter(rows.layer + (-0.12 if regime == "smoothing" else 0.12), rows.attention_log_hc_dc,
+                        s=6, alpha=0.5, color=REGIME_COLORS[regime], label=f"predicted {regime}")
+    axes[1].axhline(0, color=REGIME_COLORS["baseline"], linewidth=0.8)
+    axes[1].set(xlabel="block", ylabel="measured change of log HC/DC\nacross the attention sub-layer", xticks=layers)
+    axes[1].legend(loc="best", fontsize=8)
+    return fig
+
+
+def audit_figures(report: AuditReport, weights: Sequence[LayerWeights] | None = None) -> dict[str, Figure]:
+    """The audit's figures: ``layer_metrics`` (per-layer metrics), ``spectrum`` (:func:`audit_spectrum_figure`,
+    when ``weights`` are given) and ``prediction`` (:func:`audit_prediction_figure`)."""
+    figures = {"layer_metrics": plot_layer_metrics({report.model: report.metrics},
+                                                   metrics=("mean_cosine", "hc_dc_ratio", "effective_rank"))}
+    if weights is not None:
+        figures["spectrum"] = audit_spectrum_figure(weights)
+    figures["prediction"] = audit_prediction_figure(report)
+    return figures
+
+
+def save_audit_figures(report: AuditReport, out_dir: str | os.PathLike,
+                       weights: Sequence[LayerWeights] | None = None) -> list[Path]:
+    """Write :func:`audit_figures` as PNG files into ``out_dir`` (in the book's style); returns the paths."""
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    with mpl.rc_context(), torch_threads(1):
+        use_book_style()
+        paths = []
+        for name, fig in audit_figures(report, weights).items():
+            path = out / f"{name}.png"
+            fig.savefig(path, dpi=120)
+            plt.close(fig)
+            paths.append(path)
+    return paths
