@@ -682,3 +682,30 @@ def test_geometric_decay_rate_of_an_oscillating_sequence():
 def test_geometric_decay_rate_rejects_bad_input(values, kwargs):
     with pytest.raises(ValueError):
         geometric_decay_rate(values, **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# measured_regime
+# --------------------------------------------------------------------------------------------
+
+
+def test_measured_regime_reads_the_regime_off_the_hc_dc_curve():
+    from oversmoothing.metrics import measured_regime
+
+    generator = torch.Generator().manual_seed(0)
+    x0 = torch.randn(3, 5, 2, generator=generator, dtype=F64)
+    mean = x0.mean(dim=-2, keepdim=True)
+    layers = torch.arange(41, dtype=F64)[:, None, None, None]
+    smoothing = mean + (x0 - mean) * 0.8 ** layers           # HC shrinks geometrically: log ratio falls by 0.22
+    sharpening = mean * 0.7 ** layers + (x0 - mean)          # DC shrinks: the ratio grows
+    slow = mean + (x0 - mean) * 0.995 ** layers              # falls by 0.005 per layer < tau / 2
+    assert measured_regime(smoothing).tolist() == ["smoothing"] * 3
+    assert measured_regime(sharpening).tolist() == ["sharpening"] * 3
+    assert measured_regime(slow).tolist() == ["sharpening"] * 3
+    assert measured_regime(slow, gap_tolerance=0.001).tolist() == ["smoothing"] * 3
+    collapsed = mean + (x0 - mean) * torch.cat([0.5 ** layers[:35], 0 * layers[35:] + 1e-12])   # stalls at 1e-12
+    assert measured_regime(collapsed).tolist() == ["smoothing"] * 3
+    with pytest.raises(ValueError, match="L >= 2"):
+        measured_regime(smoothing[:2])
+    with pytest.raises(ValueError, match="positive"):
+        measured_regime(smoothing, gap_tolerance=0)

@@ -34,6 +34,7 @@ __all__ = [
     "hc_dc_ratio",
     "layer_metrics",
     "mean_cosine_similarity",
+    "measured_regime",
     "rank_one_residual",
     "select_tokens",
     "singular_value_ratio",
@@ -385,3 +386,34 @@ def geometric_decay_rate(values: torch.Tensor | np.ndarray, *, start: int = 0, f
         raise ValueError(f"fewer than two steps above the floor after start={start}; lower start or floor")
     slope = np.polyfit(steps[:stop], np.log(sequence[start:start + stop]), 1)[0]
     return math.exp(slope)
+
+
+def measured_regime(states: torch.Tensor, gap_tolerance: float = 0.05, floor: float = 1e-8) -> np.ndarray:
+    r"""The regime a stack showed, read off its HC/DC ratio over depth: ``"smoothing"`` or ``"sharpening"``.
+
+    The rule (chapter 5): *smoothing* when the HC/DC ratio has fallen below ``floor`` by the last layer, or
+    when :math:`\log` HC/DC still falls by at least ``gap_tolerance / 2`` per layer over the second half of
+    the depth; *sharpening* otherwise. Each layer's tokens are rescaled by their largest entry first (the
+    ratio is scale-free), so exploding or vanishing states do not overflow.
+
+    Args:
+        states: hidden states, shape ``(L + 1, ..., n, d)`` with ``L >= 2``.
+        gap_tolerance: the smallest per-layer decay of :math:`\log` HC/DC that counts, times two.
+        floor: an HC/DC ratio below it counts as collapsed.
+
+    Returns:
+        A string array of shape ``(...)``.
+
+    Raises:
+        ValueError: fewer than three layers of states, or a tolerance that is not positive.
+    """
+    states = check_tokens(states, "states", min_tokens=2)
+    if states.ndim < 3 or states.shape[0] < 3:
+        raise ValueError(f"states must have shape (L + 1, ..., n, d) with L >= 2, got {tuple(states.shape)}")
+    if not (gap_tolerance > 0 and floor > 0):
+        raise ValueError(f"gap_tolerance and floor must be positive, got {gap_tolerance!r} and {floor!r}")
+    hc_dc = hc_dc_ratio(states / states.abs().amax(dim=(-2, -1), keepdim=True))  # (L + 1, ...)
+    half = hc_dc.shape[0] // 2
+    slope = (hc_dc[-1].log() - hc_dc[half].log()) / (hc_dc.shape[0] - 1 - half)
+    smoothing = (hc_dc[-1] < floor) | (slope < -gap_tolerance / 2)
+    return np.where(smoothing.cpu().numpy(), "smoothing", "sharpening")
