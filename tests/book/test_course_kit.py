@@ -122,8 +122,26 @@ def test_guide_lists_exactly_the_exercises_of_the_chapters(monkeypatch):
 
 @pytest.fixture(scope="module")
 def claims():
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        return run_cells(OUTLOOK, monkeypatch, count=2)["CLAIMS"]
+    from oversmoothing.book.claims import CLAIMS
+
+    return CLAIMS
+
+
+def test_the_claims_checks_hold_and_a_failing_check_is_named():
+    from oversmoothing.book.claims import CLAIMS, Claim, fresh_draws, run_checks
+    from oversmoothing.spectrum import dominant_mode
+
+    draws = fresh_draws(seed=3, batch=16)
+    checked = run_checks(CLAIMS, draws)
+    assert len(checked) >= 8 and all(checked.values())
+    wrong = Claim("Every H sharpens without a residual.", "ch-rank-collapse", "claim-wrong", (), "proved",
+                  lambda w: bool((dominant_mode(w.A, w.H_any, residual=False).regime == "sharpening").all()))
+    with pytest.raises(AssertionError, match="claim-wrong"):
+        run_checks([*CLAIMS, wrong], draws)
+    with pytest.raises(ValueError, match="same cell"):
+        run_checks([CLAIMS[0], CLAIMS[0]], draws)
+    with pytest.raises(ValueError, match="status"):
+        run_checks([CLAIMS[0]._replace(status="likely")], draws)
 
 
 def test_claims_point_at_targets_and_results_in_their_chapter(claims):

@@ -1,7 +1,8 @@
 """Build tooling of the book (not part of the modelling library): executing chapters without stalls
 and timing every cell (:mod:`~oversmoothing.book.execution`), the Sphinx extension that gives the book
-build the same executor (:mod:`~oversmoothing.book.sphinx`), and the MyST-to-notebook conversion
-(:mod:`~oversmoothing.book.notebooks`).
+build the same executor (:mod:`~oversmoothing.book.sphinx`), the MyST-to-notebook conversion
+(:mod:`~oversmoothing.book.notebooks`), and the registry of the book's claims that chapter 11 tabulates
+(:mod:`~oversmoothing.book.claims`).
 
 It needs the ``book`` extra (``pip install -e .[book]``: jupytext, nbclient, pyyaml); the library
 itself (``import oversmoothing``) never imports it.
