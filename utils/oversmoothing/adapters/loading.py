@@ -105,7 +105,8 @@ class PretrainedTransformer:
         return next(self.model.parameters()).device
 
     def layer_weights(self, dtype: torch.dtype = torch.float64) -> list[LayerWeights]:
-        """See :func:`layer_weights`."""
+        """:func:`~oversmoothing.adapters.layer_weights` of the loaded model: the one way for a loaded model
+        (the function serves a bare ``transformers`` model)."""
         return layer_weights(self.model, dtype)
 
     def encode_texts(self, texts: Sequence[str]) -> list[list[int]]:
@@ -133,7 +134,8 @@ class PretrainedTransformer:
         return {"pixel_values": pixels.to(self.device)}
 
     def trace(self, inputs: dict[str, torch.Tensor], return_attention: bool = True) -> Trace:
-        """See :func:`trace`."""
+        """:func:`~oversmoothing.adapters.trace` of the loaded model on inputs from :meth:`text_inputs` or
+        :meth:`image_inputs`: the one way for a loaded model (the function serves a bare model)."""
         return trace(self.model, inputs, return_attention)
 
 
