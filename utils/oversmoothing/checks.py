@@ -1,5 +1,5 @@
 """Checked claims: the table a chapter shows of what it claims, how it tests it, what it measured and whether
-the test holds, raising when one does not (so a wrong theorem or a broken model stops the book's build).
+the test holds, raising when one does not (so a wrong theorem or a broken model stops the book's build)::
 
     show_checks([
         Check("pure attention collapses", "rank-one residual at layer 6 < 1e-12", residual, residual < 1e-12),

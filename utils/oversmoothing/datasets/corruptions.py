@@ -15,12 +15,10 @@ The result is clipped to ``[0, 1]``. Severity ``0`` returns an unchanged copy (t
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 
-from .._validation import check_choice, check_int
+from .._validation import check_choice, check_int, check_positive
 
 CORRUPTIONS = ("gaussian_noise", "gaussian_blur", "contrast")
 """Kinds accepted by :func:`corrupt`."""
@@ -87,8 +85,7 @@ def gaussian_blur(images: torch.Tensor, sigma: float) -> torch.Tensor:
         raise TypeError("images must be a floating torch.Tensor of shape (..., H, W)")
     if images.ndim < 2:
         raise ValueError(f"images must have shape (..., H, W), got {tuple(images.shape)}")
-    if isinstance(sigma, bool) or not isinstance(sigma, (int, float)) or not sigma > 0 or not math.isfinite(sigma):
-        raise ValueError(f"sigma must be a positive finite number, got {sigma!r}")
+    sigma = check_positive(sigma, "sigma")
     radius = int(_BLUR_TRUNCATE * sigma + 0.5)
     offsets = torch.arange(-radius, radius + 1, device=images.device, dtype=images.dtype)
     weights = torch.exp(-0.5 * (offsets / sigma) ** 2)

@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .._validation import check_choice, check_int, check_tokens
+from .._validation import check_choice, check_int, check_positive, check_tokens
 from .transformer import Intermediates
 
 __all__ = ["PLACEMENTS", "RecomputedAttentionStack"]
@@ -86,8 +86,7 @@ class RecomputedAttentionStack(nn.Module):
             raise ValueError(f"key must have the shape of query {tuple(query.shape)}, got {tuple(key.shape)}")
         check_int(depth, "depth", minimum=1)
         check_choice(placement, "placement", PLACEMENTS)
-        if not isinstance(eps, (int, float)) or isinstance(eps, bool) or not eps > 0:
-            raise ValueError(f"eps must be a positive number, got {eps!r}")
+        check_positive(eps, "eps")
         dtype = value_output.dtype
         gain = torch.ones(dim, dtype=dtype) if gain is None else _check_vector(gain, "gain", dim, dtype)
         bias = torch.zeros(dim, dtype=dtype) if bias is None else _check_vector(bias, "bias", dim, dtype)
