@@ -182,19 +182,3 @@ def check_counts(sizes: object, names: Iterable[str], minimum: int = 1) -> None:
     for name in names:
         value = getattr(sizes, name)
         check_int(value, name, minimum=minimum)
-
-
-__all__ = [
-    "EXPERIMENTS",
-    "EXPERIMENT_MODULES",
-    "Experiment",
-    "available_experiments",
-    "check_counts",
-    "describe_provenance",
-    "load_committed_result",
-    "load_result",
-    "register",
-    "result_path",
-    "run_experiment",
-    "to_jsonable",
-]
