@@ -129,3 +129,42 @@ def test_plot_eigenvalues_draws_one_panel_per_set():
         plot_eigenvalues(sets, titles=["a"])
     with pytest.raises(ValueError, match="one-dimensional"):
         plot_eigenvalues([np.zeros((2, 2))])
+    with pytest.raises(ValueError, match="one colour or one per set"):
+        plot_eigenvalues(sets, color=["red", "blue"])
+    fig = plot_eigenvalues(sets, color=["red", "green", "blue"])
+    assert [matplotlib.colors.to_hex(ax.collections[0].get_facecolor()[0]) for ax in fig.axes[:3]] == \
+        ["#ff0000", "#008000", "#0000ff"]
+    plt.close(fig)
+
+
+def test_complex_plane_helpers_place_points_and_circles():
+    from oversmoothing.plotting import as_complex, complex_plane, plot_circle, scatter_complex
+
+    fig, ax = plt.subplots()
+    assert complex_plane(ax, title="spectrum", circle=2.0, xlim=(-3, 3)) is ax
+    assert ax.get_title() == "spectrum" and ax.get_xlim() == (-3, 3) and ax.get_aspect() == 1.0
+    radius = np.hypot(*ax.get_lines()[-1].get_data())                # the dashed circle about 0
+    np.testing.assert_allclose(radius, 2.0)
+    points = scatter_complex(ax, torch.tensor([[1 + 2j, -1j]]))     # any shape, flattened
+    np.testing.assert_allclose(points.get_offsets(), [[1, 2], [0, -1]])
+    plot_circle(ax, center=-1.5, radius=0.5, upper_half=True, color="k")
+    x, y = ax.get_lines()[-1].get_data()
+    np.testing.assert_allclose(np.hypot(x + 1.5, y), 0.5)
+    assert y.min() >= 0 and np.isclose(x.min(), -2.0) and np.isclose(x.max(), -1.0)
+    plt.close(fig)
+    with pytest.raises(ValueError, match="radius"):
+        plot_circle(ax, radius=-1.0)
+    with pytest.raises(ValueError, match="finite"):
+        as_complex(torch.tensor([1.0, float("nan")]))
+    with pytest.raises(TypeError, match="numbers"):
+        as_complex(np.array(["a"]))
+
+
+def test_plot_layer_metrics_fixes_the_given_limits():
+    table = pd.DataFrame({"layer": [0, 1, 2], "mean_cosine": [0.1, 0.5, 0.9], "hc_dc_ratio": [1.0, 0.1, 0.01]})
+    fig = plot_layer_metrics({"smoothing": table}, metrics=["mean_cosine", "hc_dc_ratio"],
+                             limits={"mean_cosine": (-0.1, 1.05)})
+    assert fig.axes[0].get_ylim() == (-0.1, 1.05)
+    with pytest.raises(ValueError, match="limits"):
+        plot_layer_metrics({"smoothing": table}, metrics=["mean_cosine"], limits={"hc_dc_ratio": (0, 1)})
+    plt.close("all")

@@ -1,0 +1,35 @@
+"""One plotting style for the whole book and the figures it draws again and again.
+
+- :mod:`~oversmoothing.plotting.style`: the style and the colour of each regime (:data:`REGIME_COLORS`);
+- :mod:`~oversmoothing.plotting.curves`: per-layer metric curves and repeated runs;
+- :mod:`~oversmoothing.plotting.complex_plane`: eigenvalues in the complex plane;
+- :mod:`~oversmoothing.plotting.audit`: the figures of an audit (:mod:`oversmoothing.audit`).
+
+Every name is importable from ``oversmoothing.plotting``.
+"""
+
+from .audit import audit_figures, audit_prediction_figure, audit_spectrum_figure, save_audit_figures
+from .complex_plane import as_complex, complex_plane, plot_circle, plot_eigenvalues, scatter_complex
+from .curves import LOG_SCALE_METRICS, plot_layer_metric_runs, plot_layer_metrics, plot_runs
+from .style import BOOK_STYLE, EXTRA_COLORS, REGIME_COLORS, color_for, use_book_style
+
+__all__ = [
+    "BOOK_STYLE",
+    "EXTRA_COLORS",
+    "LOG_SCALE_METRICS",
+    "REGIME_COLORS",
+    "as_complex",
+    "audit_figures",
+    "audit_prediction_figure",
+    "audit_spectrum_figure",
+    "color_for",
+    "complex_plane",
+    "plot_circle",
+    "plot_eigenvalues",
+    "plot_layer_metric_runs",
+    "plot_layer_metrics",
+    "plot_runs",
+    "save_audit_figures",
+    "scatter_complex",
+    "use_book_style",
+]

@@ -1,0 +1,43 @@
+"""The book's plotting style: a white background (readable in the book's dark mode too) and one colour per
+regime in every chapter (:data:`REGIME_COLORS`)."""
+
+from __future__ import annotations
+
+import matplotlib as mpl
+
+REGIME_COLORS: dict[str, str] = {
+    "smoothing": "#d55e00",  # vermillion
+    "sharpening": "#0072b2",  # blue
+    "baseline": "#4d4d4d",  # grey
+    "neither": "#009e73",  # green
+}
+"""The colour of each regime, the same in every figure of the book (Okabe-Ito palette)."""
+
+EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#56b4e9", "#000000")
+"""Colours for curves that are not a regime, in order."""
+
+BOOK_STYLE: dict[str, object] = {
+    "figure.facecolor": "white",
+    "axes.facecolor": "white",
+    "savefig.facecolor": "white",
+    "figure.dpi": 110,
+    "figure.figsize": (6.4, 3.6),
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "axes.prop_cycle": mpl.cycler(color=list(REGIME_COLORS.values()) + list(EXTRA_COLORS)),
+    "font.size": 10,
+    "legend.frameon": False,
+    "lines.linewidth": 1.8,
+}
+
+
+def use_book_style() -> None:
+    """Apply the book's matplotlib style to every later figure."""
+    mpl.rcParams.update(BOOK_STYLE)
+
+
+def color_for(label: str, index: int = 0) -> str:
+    """The regime colour when ``label`` names a regime (case-insensitive), else the ``index``-th extra colour."""
+    return REGIME_COLORS.get(label.lower(), EXTRA_COLORS[index % len(EXTRA_COLORS)])
