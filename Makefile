@@ -97,8 +97,8 @@ $(BENCH_VENV)/.installed: benchmarks/requirements-timm.txt requirements/book.txt
 
 # Both benchmarks run; the target fails when either does.
 bench: $(VENV)/.installed $(BENCH_VENV)/.installed
-	status=0; $(PY) benchmarks/bench_mean_cosine.py || status=1; \
-	$(BENCH_PY) benchmarks/bench_vit_timm.py || status=1; exit $$status
+	status=0; $(PY) -m benchmarks.bench_mean_cosine || status=1; \
+	$(BENCH_PY) -m benchmarks.bench_vit_timm || status=1; exit $$status
 
 gpu-check: $(VENV)/.installed
 	$(PY) scripts/gpu_check.py

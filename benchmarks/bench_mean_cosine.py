@@ -19,7 +19,7 @@ log(n): 1 for memory linear in n, 2 for quadratic. The extra memory over the inp
 its own slope where it is measurable (at least 1 MiB at every n). The identity's extra memory is only
 the n token norms, which is below what RSS can resolve, so its extra-memory slope is usually ``n/a``.
 
-Run: ``make bench`` or ``python benchmarks/bench_mean_cosine.py [--json PATH]``. Exits 1 when the speed
+Run: ``make bench`` or ``python -m benchmarks.bench_mean_cosine [--json PATH]``. Exits 1 when the speed
 ratio is below ``--min-ratio`` (20), the identity's memory slope is above ``--max-slope`` (1.3), or the
 two methods disagree. Takes about a minute on two CPU cores. Benchmarks are not tests.
 """
@@ -36,6 +36,10 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from benchmarks._report import finish
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # torch is imported lazily: see the module docstring (a child's ru_maxrss includes the parent's RSS).
 
@@ -123,8 +127,8 @@ def memory_child(name: str, n: int, d: int, batch: int) -> dict:
 
 
 def memory_cpu(name: str, n: int, d: int, batch: int) -> dict:
-    command = [sys.executable, __file__, "--memory-child", name, str(n), str(d), str(batch)]
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    command = [sys.executable, "-m", __spec__.name, "--memory-child", name, str(n), str(d), str(batch)]
+    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"memory subprocess {name} n={n} failed:\n{done.stderr}")
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -267,10 +271,6 @@ def print_report(result: dict) -> None:
     print()
     print(f"speed ratio (naive / identity): {speed['ratio']:.1f}")
     print(f"memory slope in n: identity {memory['slope']['identity']:.2f}, naive {memory['slope']['naive']:.2f}")
-    for failure in result["failures"]:
-        print(f"FAIL: {failure}")
-    if not result["failures"]:
-        print("PASS")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -322,12 +322,7 @@ def main(argv: list[str] | None = None) -> int:
         "seconds": time.perf_counter() - started,
     }
     print_report(result)
-    print(f"({result['seconds']:.0f} s)")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"results written to {args.json}")
-    return 1 if failures else 0
+    return finish(result, args.json)
 
 
 if __name__ == "__main__":

@@ -24,14 +24,13 @@ The two training steps run the same ATen operators the same number of times (see
 noise; a ratio well below 1 means a regression in the package's model.
 
 Run: ``make bench`` (in ``.bench-venv``, which holds timm) or
-``python benchmarks/bench_vit_timm.py [--device cpu] [--json PATH]``. Exits 1 when the ratio is below
+``python -m benchmarks.bench_vit_timm [--device cpu] [--json PATH]``. Exits 1 when the ratio is below
 ``--min-ratio`` (0.9). Takes about a minute on two idle CPU cores. Benchmarks are not tests.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import sys
 import time
@@ -42,6 +41,8 @@ from pathlib import Path
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from benchmarks._report import finish
 
 from oversmoothing._validation import check_choice
 from oversmoothing.models.transformer import TransformerConfig
@@ -243,10 +244,6 @@ def print_report(result: dict) -> None:
         print(f"  {name:<14} {result['median_images_per_second'][name]:>13.1f}   {per_round}")
     print()
     print(f"throughput ratio (oversmoothing / timm): {result['ratio']:.3f}")
-    for failure in result["failures"]:
-        print(f"FAIL: {failure}")
-    if not result["failures"]:
-        print("PASS")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -288,12 +285,7 @@ def main(argv: list[str] | None = None) -> int:
     result["passed"] = not result["failures"]
     result["seconds"] = time.perf_counter() - started
     print_report(result)
-    print(f"({result['seconds']:.0f} s)")
-    if args.json is not None:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(result, indent=2) + "\n")
-        print(f"results written to {args.json}")
-    return 1 if result["failures"] else 0
+    return finish(result, args.json)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ With ``OVERSMOOTHING_PROFILE=full`` and ``OVERSMOOTHING_DEVICE=cuda`` it
 1. executes each ``chapters/*.md`` in a fresh ``python3`` kernel (cwd ``chapters/``, 1800 s per cell),
    timing each (:func:`oversmoothing.book.execution.execute_chapter`);
 2. runs ``pytest -m cuda``;
-3. runs ``benchmarks/bench_mean_cosine.py --json``;
+3. runs ``python -m benchmarks.bench_mean_cosine --json``;
 
 and writes ``reports/gpu_check.md`` and ``reports/gpu_check.json`` (device from
 ``describe_environment``, per-chapter time and status, test summary, benchmark results). A failing
@@ -106,10 +106,10 @@ def run_cuda_tests(env: dict[str, str]) -> dict:
 
 
 def run_benchmark(env: dict[str, str]) -> dict:
-    print("[bench] benchmarks/bench_mean_cosine.py ...", flush=True)
+    print("[bench] python -m benchmarks.bench_mean_cosine ...", flush=True)
     with tempfile.TemporaryDirectory() as folder:
         json_path = Path(folder) / "bench.json"
-        command = [sys.executable, str(ROOT / "benchmarks" / "bench_mean_cosine.py"), "--json", str(json_path)]
+        command = [sys.executable, "-m", "benchmarks.bench_mean_cosine", "--json", str(json_path)]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         seconds = time.perf_counter() - start

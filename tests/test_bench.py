@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
 import torch
-
-from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def bench():
-    return load_script("benchmarks/bench_vit_timm.py")
+    return importlib.import_module("benchmarks.bench_vit_timm")
 
 
 def test_parameter_formula_matches_the_package_vit(bench):
