@@ -12,7 +12,7 @@ VENDOR := book/vendor
 CHAPTERS := $(wildcard chapters/*.md)
 export PYTHONHASHSEED := 0
 
-.PHONY: book test unit html-check notebooks vendor browser bench gpu-check stress clean lock help \
+.PHONY: book test unit html-check notebooks vendor browser bench gpu-check stress reference clean lock help \
 	student-notebooks student-book
 
 help:
@@ -22,6 +22,7 @@ help:
 	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
 	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
 	@echo "make bench       benchmarks (not part of the tests; the ViT-vs-timm one in its own .bench-venv)"
+	@echo "make reference   the reference runs of chapters 9 and 10 on 2 CPU cores (up to 90 min), into results/"
 	@echo "make gpu-check   on a CUDA machine: every chapter in the full profile, benchmarks, a report"
 	@echo "make stress      the notebook-execution stall, with and without the fix (not part of make test; ~40 min)"
 
@@ -81,6 +82,11 @@ test:
 	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 90 $(PY) -m pytest -m html -q -p no:cacheprovider
 	@$(PHASE) --report
+
+# The committed reference runs of chapters 9 and 10 (results/*-reference.json): 2 CPU cores, at most 90 minutes.
+reference: $(VENV)/.installed
+	$(VENV)/bin/oversmoothing experiment vision --profile reference --device cpu --out results
+	$(VENV)/bin/oversmoothing experiment language --profile reference --device cpu --out results
 
 # The stall of notebook execution, measured (scripts/stress_execution.py): unfixed, then fixed.
 stress: $(VENV)/.installed

@@ -44,7 +44,9 @@ def test_language_sizes_are_validated():
         dataclasses.replace(TINY, dominance_windows=9)
     with pytest.raises(ValueError, match="seeds"):
         dataclasses.replace(TINY, seeds=())
-    assert set(PROFILE_SIZES) == {"quick", "full"}
+    assert set(PROFILE_SIZES) == {"quick", "reference", "full"}
+    reference = PROFILE_SIZES["reference"]
+    assert len(reference.seeds) >= 5 and reference.workers == 2
     assert "language" in available_experiments()
 
 

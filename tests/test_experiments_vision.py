@@ -170,7 +170,20 @@ def test_profiles_are_registered_and_sized():
     quick, full = PROFILE_SIZES["quick"], PROFILE_SIZES["full"]
     assert quick.datasets == ("digits",) and len(quick.seeds) == 2 and len(full.seeds) == 5
     assert full.dim > quick.dim and full.epochs > quick.epochs and "mnist1d" in full.datasets
+    reference = PROFILE_SIZES["reference"]
+    assert len(reference.seeds) >= 5 and min(len(reference.sweep_seeds), len(reference.fraction_seeds)) >= 3
+    assert reference.sweep_variants == reference.fraction_variants == VARIANTS and reference.workers == 2
     with pytest.raises(TypeError, match="VisionSizes"):
         run_vision({"dim": 8})
     with pytest.raises(ValueError, match="profile"):
         run_experiment("vision", profile="huge")
+
+
+def test_runs_do_not_depend_on_the_number_of_workers(tiny_result):
+    sizes = dataclasses.replace(TINY, sweep_depths=(), fractions=(), workers=2)
+    spread = to_jsonable(run_vision(sizes, device="cpu"))
+    for alone, beside in zip(tiny_result["runs"][:5], spread["runs"]):
+        assert (alone["variant"], alone["seed"]) == (beside["variant"], beside["seed"])
+        assert alone["test_accuracy"] == beside["test_accuracy"] and alone["test_loss"] == beside["test_loss"]
+        assert alone["epochs"][-1]["train_loss"] == beside["epochs"][-1]["train_loss"]
+    assert all(isinstance(run["converged"], bool) for run in spread["runs"])

@@ -130,7 +130,7 @@ def test_explicit_profile_wins_over_environment(monkeypatch):
 
 def test_default_profile_without_cuda(no_accelerator):
     assert get_profile() == "quick"
-    assert PROFILES == ("quick", "full")
+    assert PROFILES == ("quick", "reference", "full")
 
 
 def test_default_profile_with_cuda(fake_cuda):
@@ -156,6 +156,15 @@ def test_by_profile(no_accelerator, monkeypatch):
     assert by_profile(quick="small", full="large") == "large"
     with pytest.raises(ValueError, match="not a profile"):
         by_profile(1, 2, profile="huge")
+
+
+def test_reference_profile_takes_its_own_value_or_the_cpu_one(monkeypatch):
+    assert by_profile(quick=16, full=256, profile="reference", reference=64) == 64
+    assert by_profile(quick=16, full=256, profile="reference") == 16           # a CPU profile: quick's value
+    assert by_profile(quick=16, full=256, profile="quick", reference=64) == 16
+    assert by_profile(quick=16, full=256, profile="full", reference=64) == 256
+    monkeypatch.setenv(PROFILE_ENV, " Reference ")
+    assert get_profile() == "reference"
 
 
 # --------------------------------------------------------------------------------------------

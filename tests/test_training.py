@@ -348,3 +348,19 @@ def test_on_epoch_end_rejects_bad_hooks():
         train(small_vit(), data, data, quick_config(epochs=1), device="cpu", on_epoch_end=lambda m, e: {"epoch": e})
     with pytest.raises(TypeError, match="on_epoch_end"):
         train(small_vit(), data, data, quick_config(epochs=1), device="cpu", on_epoch_end=lambda m, e: 1.0)
+
+
+def test_has_converged_compares_the_last_fifth_of_the_epochs():
+    from oversmoothing.training import has_converged
+
+    flat = [{"val_loss": loss} for loss in (2.0, 1.0, 0.8, 0.7, 0.65, 0.64, 0.64, 0.639, 0.638, 0.637)]
+    assert has_converged(flat)                                   # 0.64 -> 0.637 over the last 2 of 10 epochs
+    falling = flat[:-2] + [{"val_loss": 0.6}, {"val_loss": 0.55}]
+    assert not has_converged(falling)                            # 0.639 -> 0.55: still falling
+    assert not has_converged(falling[:1])                        # one epoch cannot show it
+    assert has_converged(falling, tolerance=0.2)
+    assert History(epochs=flat).converged() and not History(epochs=falling).converged()
+    with pytest.raises(ValueError, match="window"):
+        has_converged(flat, window=1.5)
+    with pytest.raises(ValueError, match="val_loss"):
+        has_converged([{"val_loss": 1.0}, {"train_loss": 1.0}])

@@ -30,8 +30,10 @@ from ._validation import check_int
 DEVICE_ENV = "OVERSMOOTHING_DEVICE"
 PROFILE_ENV = "OVERSMOOTHING_PROFILE"
 
-ProfileName = Literal["quick", "full"]
-PROFILES: tuple[ProfileName, ...] = ("quick", "full")
+ProfileName = Literal["quick", "reference", "full"]
+PROFILES: tuple[ProfileName, ...] = ("quick", "reference", "full")
+"""The scale profiles: ``quick`` (any CPU, about a minute per chapter), ``reference`` (the experiments' committed
+runs on a 2-core CPU, at most 90 minutes, with enough seeds for intervals) and ``full`` (one GPU)."""
 
 DEFAULT_SEED = 0
 
@@ -74,14 +76,14 @@ def get_device(name: str | None = None) -> torch.device:
 
 
 def get_profile(name: str | None = None) -> ProfileName:
-    """Return the scale profile, ``"quick"`` or ``"full"``.
+    """Return the scale profile, one of :data:`PROFILES`.
 
     Args:
         name: an explicit profile. When ``None``, ``OVERSMOOTHING_PROFILE`` is read; when that is
             unset the profile is ``"full"`` if CUDA is available and ``"quick"`` otherwise.
 
     Raises:
-        ValueError: the profile is not one of ``"quick"`` or ``"full"``.
+        ValueError: the profile is not one of :data:`PROFILES`.
     """
     requested = name if name is not None else os.environ.get(PROFILE_ENV)
     if requested is None or requested.strip() == "":
@@ -93,9 +95,15 @@ def get_profile(name: str | None = None) -> ProfileName:
     return value  # type: ignore[return-value]
 
 
-def by_profile(quick: T, full: T, profile: str | None = None) -> T:
-    """Pick the value for the current profile: ``by_profile(quick=16, full=256)``."""
-    return quick if get_profile(profile) == "quick" else full
+def by_profile(quick: T, full: T, profile: str | None = None, *, reference: T | None = None) -> T:
+    """Pick the value for the current profile: ``by_profile(quick=16, full=256)``.
+
+    The ``reference`` profile runs on a CPU, so it takes ``reference`` when given and ``quick`` otherwise.
+    """
+    chosen = get_profile(profile)
+    if chosen == "full":
+        return full
+    return reference if chosen == "reference" and reference is not None else quick
 
 
 def seed_everything(seed: int = DEFAULT_SEED) -> torch.Generator:

@@ -15,6 +15,7 @@ lower triangular over tokens, so its eigenvalues are those of the ``n`` blocks
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Mapping
@@ -28,9 +29,10 @@ from .._validation import check_choice, check_int, check_seeds
 from ..datasets import ArrayDataset, CharVocabulary, char_splits
 from ..metrics import layer_metrics
 from ..models import CharTransformer, TransformerConfig, generate, head_value_outputs, value_output_maps
-from ..runtime import get_device, seed_everything, torch_threads
+from ..runtime import get_device, seed_everything
 from ..spectrum import asymmetry, causal_block_eigenvalues, dc_dominates
-from ..training import History, TrainConfig, evaluate, train
+from ..training import History, TrainConfig, evaluate, has_converged, train
+from .jobs import run_jobs
 from .registry import check_counts, register
 from .value_maps import value_map_spectra
 
@@ -58,6 +60,8 @@ class LanguageSizes:
         seeds: one run per seed and variant.
         sample_length: characters generated per model.
         temperature: sampling temperature of the samples.
+        workers: processes that train runs side by side on a CPU (:func:`~oversmoothing.experiments.jobs.run_jobs`);
+            the results do not depend on it.
     """
 
     dim: int
@@ -75,10 +79,11 @@ class LanguageSizes:
     seeds: tuple[int, ...] = (0, 1)
     sample_length: int = 120
     temperature: float = 0.8
+    workers: int = 1
 
     def __post_init__(self) -> None:
         check_counts(self, ("dim", "depth", "heads", "context", "stride", "metric_windows", "dominance_windows",
-                            "epochs", "batch_size", "sample_length"))
+                            "epochs", "batch_size", "sample_length", "workers"))
         check_counts(self, ("train_windows", "val_windows"), minimum=0)
         if self.dominance_windows > self.metric_windows:
             raise ValueError(f"dominance_windows={self.dominance_windows} must not exceed "
@@ -92,11 +97,15 @@ PROFILE_SIZES: dict[str, LanguageSizes] = {
     "quick": LanguageSizes(dim=32, depth=4, heads=4, context=32, stride=32, train_windows=1600, val_windows=128,
                            metric_windows=64, dominance_windows=8, epochs=3, batch_size=32, lr=3e-3, seeds=(0, 1),
                            sample_length=100),
+    "reference": LanguageSizes(dim=32, depth=4, heads=4, context=32, stride=32, train_windows=0, val_windows=512,
+                               metric_windows=64, dominance_windows=8, epochs=5, batch_size=32, lr=3e-3,
+                               seeds=(0, 1, 2, 3, 4), sample_length=200, workers=2),
     "full": LanguageSizes(dim=192, depth=6, heads=6, context=128, stride=32, train_windows=0, val_windows=0,
                           metric_windows=128, dominance_windows=2, epochs=8, batch_size=64, lr=1e-3,
                           seeds=(0, 1, 2, 3, 4), sample_length=300),
 }
-"""The sizes of the ``quick`` (CPU, under a minute) and ``full`` (GPU) profiles."""
+"""The sizes of the ``quick`` (CPU, under a minute), ``reference`` (2 CPU cores, the quick model trained on
+the whole corpus for five epochs, five seeds) and ``full`` (GPU) profiles."""
 
 
 def _evenly_spaced(data: ArrayDataset, count: int) -> ArrayDataset:
@@ -156,7 +165,9 @@ class _Data:
     counts: dict[str, int]
 
 
+@functools.lru_cache(maxsize=2)
 def _prepare(sizes: LanguageSizes, text: str | None) -> _Data:
+    """The windows, vocabulary and prompt of ``sizes``, once per process (the workers prepare their own)."""
     splits = char_splits(sizes.context, val_fraction=0.1, text=text, stride=sizes.stride)
     train_set = splits.train
     if 0 < sizes.train_windows < len(train_set):
@@ -191,8 +202,10 @@ def train_language_model(variant: str, seed: int, sizes: LanguageSizes, data_tra
     return model, history
 
 
-def _run_one(variant: str, seed: int, sizes: LanguageSizes, data: _Data, device: torch.device) -> dict[str, Any]:
+def _language_run(variant: str, seed: int, sizes: LanguageSizes, text: str | None, device: str) -> dict[str, Any]:
+    """Train and record one run of :func:`run_language` (a job of :func:`~.jobs.run_jobs`)."""
     started = time.perf_counter()
+    data = _prepare(sizes, text)
     model, history = train_language_model(variant, seed, sizes, data.train, data.val, len(data.vocab), device,
                                           metric_inputs=data.windows)
     scores = evaluate(model, data.val)
@@ -201,7 +214,7 @@ def _run_one(variant: str, seed: int, sizes: LanguageSizes, data: _Data, device:
     return {
         "variant": variant, "regime": REGIME_OF_VARIANT[variant], "seed": seed,
         "val_loss": scores["loss"], "bits_per_char": scores["loss"] / math.log(2), "val_accuracy": scores["accuracy"],
-        "seconds": time.perf_counter() - started, "epochs": history.epochs,
+        "seconds": time.perf_counter() - started, "epochs": history.epochs, "converged": has_converged(history.epochs),
         "initial_layer_metrics": [row for row in history.layer_metrics if row["epoch"] == 0],
         **analysis, "sample": sample,
     }
@@ -219,19 +232,19 @@ def run_language(sizes: LanguageSizes, device: torch.device | str | None = None,
     Returns:
         A JSON-ready dict with ``sizes``, ``counts`` (windows and vocabulary), ``prompt`` and ``runs``: one
         entry per (seed, variant) with ``variant``, ``regime``, ``seed``, ``val_loss``, ``bits_per_char``,
-        ``val_accuracy``, ``seconds``, ``epochs`` (the training history), ``initial_layer_metrics`` (before
+        ``val_accuracy``, ``seconds``, ``epochs`` (the training history), ``converged``
+        (:func:`oversmoothing.training.has_converged`), ``initial_layer_metrics`` (before
         training), the output of :func:`analyse_language_model` and a generated ``sample``.
     """
     if not isinstance(sizes, LanguageSizes):
         raise TypeError(f"sizes must be a LanguageSizes, got {type(sizes).__name__}")
     data = _prepare(sizes, text)
-    runs = []
     device = get_device(None if device is None else str(device))
+    on_cpu = device.type == "cpu"
     # Models this small train fastest on one CPU thread (and never oversubscribe a shared machine).
-    with torch_threads(1 if device.type == "cpu" else None):
-        for seed in sizes.seeds:
-            for variant in VARIANTS:
-                runs.append(_run_one(variant, seed, sizes, data, device))
+    runs = run_jobs(_language_run, [(variant, seed, sizes, text, str(device)) for seed in sizes.seeds
+                                    for variant in VARIANTS],
+                    workers=sizes.workers if on_cpu else 1, threads=1 if on_cpu else None)
     return {"sizes": asdict(sizes), "counts": data.counts, "prompt": data.prompt, "runs": runs}
 
 
@@ -248,7 +261,8 @@ def summary_frame(result: Mapping[str, Any]) -> pd.DataFrame:
 
     Columns: ``variant``, ``regime``, ``seed``, ``val_loss``, ``bits_per_char``, ``val_accuracy``,
     ``last_mean_cosine`` and ``last_hc_dc_ratio`` (last layer, validation windows), ``dc_dominant`` and
-    ``gain_dc_dominant`` (averaged over layers), ``negative_gains`` (summed over layers) and ``seconds``.
+    ``gain_dc_dominant`` (averaged over layers), ``negative_gains`` (summed over layers), ``converged``
+    (:func:`oversmoothing.training.has_converged`) and ``seconds``.
 
     Raises:
         ValueError: ``result`` has no ``runs``.
@@ -262,7 +276,8 @@ def summary_frame(result: Mapping[str, Any]) -> pd.DataFrame:
             "last_mean_cosine": last["mean_cosine"], "last_hc_dc_ratio": last["hc_dc_ratio"],
             "dc_dominant": sum(run["dc_dominant"]) / len(run["dc_dominant"]),
             "gain_dc_dominant": sum(run["gain_dc_dominant"]) / len(run["gain_dc_dominant"]),
-            "negative_gains": sum(run["negative_gains"]), "seconds": run["seconds"],
+            "negative_gains": sum(run["negative_gains"]), "converged": run.get("converged"),
+            "seconds": run["seconds"],
         })
     return pd.DataFrame(rows)
 

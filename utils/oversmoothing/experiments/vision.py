@@ -20,6 +20,7 @@ and after training (class token excluded), the spectra of every block's :math:`H
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -33,9 +34,10 @@ from .._validation import check_choice, check_seeds
 from ..datasets import CORRUPTIONS, ArrayDataset, DataSplits, corrupt, training_fraction
 from ..datasets.images import load_digits_splits, load_mnist1d_splits
 from ..models import TransformerConfig, VisionTransformer, value_output_maps
-from ..runtime import get_device, seed_everything, torch_threads
+from ..runtime import get_device, seed_everything
 from ..spectrum import asymmetry
-from ..training import History, TrainConfig, evaluate, train
+from ..training import History, TrainConfig, evaluate, has_converged, train
+from .jobs import run_jobs
 from .registry import check_counts, register
 from .value_maps import value_map_spectra
 
@@ -72,6 +74,8 @@ class VisionSizes:
         metric_images: test images whose per-layer metrics are recorded before and after training.
         cpu_threads: intra-op threads while training on a CPU (``None``: leave PyTorch's setting); one
             thread is fastest for models this small and never oversubscribes a shared machine.
+        workers: processes that train runs side by side (:func:`~oversmoothing.experiments.jobs.run_jobs`);
+            the results do not depend on it.
     """
 
     datasets: tuple[str, ...]
@@ -94,13 +98,14 @@ class VisionSizes:
     monitor_images: int = 0
     metric_images: int = 64
     cpu_threads: int | None = 1
+    workers: int = 1
 
     def __post_init__(self) -> None:
         if not self.datasets:
             raise ValueError("datasets must name at least one dataset")
         for name in self.datasets:
             check_choice(name, "datasets", tuple(PATCHES))
-        check_counts(self, ("dim", "depth", "heads", "epochs", "batch_size", "metric_images"))
+        check_counts(self, ("dim", "depth", "heads", "epochs", "batch_size", "metric_images", "workers"))
         check_counts(self, ("monitor_images",), minimum=0)
         if self.cpu_threads is not None and (not isinstance(self.cpu_threads, int) or self.cpu_threads < 1):
             raise ValueError(f"cpu_threads must be a positive int or None, got {self.cpu_threads!r}")
@@ -133,13 +138,19 @@ PROFILE_SIZES: dict[str, VisionSizes] = {
                          sweep_depths=(2, 6), sweep_variants=("standard", "smooth", "sharpen"), sweep_seeds=(0,),
                          fractions=(0.1, 0.3), fraction_variants=("standard", "smooth", "sharpen"),
                          fraction_seeds=(0,), monitor_images=128, metric_images=64, cpu_threads=1),
+    "reference": VisionSizes(datasets=("digits",), dim=48, depth=4, heads=4, mlp_ratio=2.0, init_std=0.2, epochs=30,
+                             batch_size=64, lr=3e-3, seeds=(0, 1, 2, 3, 4),
+                             sweep_depths=(2, 8), sweep_variants=VARIANTS, sweep_seeds=(0, 1, 2),
+                             fractions=(0.1, 0.3), fraction_variants=VARIANTS, fraction_seeds=(0, 1, 2),
+                             monitor_images=0, metric_images=64, cpu_threads=1, workers=2),
     "full": VisionSizes(datasets=("digits", "mnist1d"), dim=64, depth=6, heads=4, mlp_ratio=4.0, init_std=0.125,
                         epochs=40, batch_size=128, lr=2e-3, seeds=(0, 1, 2, 3, 4),
                         sweep_depths=(2, 4, 9, 12), sweep_variants=VARIANTS, sweep_seeds=(0, 1, 2),
                         fractions=(0.1, 0.3), fraction_variants=VARIANTS, fraction_seeds=(0, 1, 2),
                         monitor_images=512, metric_images=128, cpu_threads=None),
 }
-"""The sizes of the ``quick`` (CPU, well under a minute) and ``full`` (GPU) profiles."""
+"""The sizes of the ``quick`` (CPU, well under a minute), ``reference`` (2 CPU cores, 5 seeds for the main
+comparison and 3 for every sweep, all five variants in every sweep) and ``full`` (GPU) profiles."""
 
 
 def load_vision_data(name: str) -> DataSplits:
@@ -221,29 +232,43 @@ def _run_record(dataset: str, variant: str, seed: int, depth: int, fraction: flo
     return {"dataset": dataset, "variant": variant, "label": VARIANT_LABELS[variant], "seed": seed, "depth": depth,
             "fraction": fraction, "train_examples": train_size, "test_accuracy": scores["accuracy"],
             "test_loss": scores["loss"], "seconds": time.perf_counter() - started, "epochs": history.epochs,
+            "converged": has_converged(history.epochs),
             "layer_metrics": history.layer_metrics, "epoch_end": history.epoch_end, **value_map_spectra(model)}
 
 
-def _dataset_runs(name: str, sizes: VisionSizes, device: torch.device | str | None) -> list[dict[str, Any]]:
-    splits = load_vision_data(name)
-    runs = []
-    jobs = [(variant, seed, sizes.depth, 1.0) for seed in sizes.seeds for variant in VARIANTS]
-    jobs += [(variant, seed, depth, 1.0) for depth in sizes.sweep_depths for seed in sizes.sweep_seeds
-             for variant in sizes.sweep_variants]
-    jobs += [(variant, seed, sizes.depth, fraction) for fraction in sizes.fractions for seed in sizes.fraction_seeds
-             for variant in sizes.fraction_variants]
-    for variant, seed, depth, fraction in jobs:
-        started = time.perf_counter()
-        train_set = splits.train if fraction == 1.0 else training_fraction(splits.train, fraction, seed=seed)
-        epochs = sizes.epochs if fraction == 1.0 else max(1, round(sizes.epochs / fraction))
-        model, history = train_vision_model(variant, seed, depth, sizes, splits, train_set, epochs, device)
-        record = _run_record(name, variant, seed, depth, fraction, len(train_set), model, history, splits.test, started)
-        main = fraction == 1.0 and depth == sizes.depth
-        record["corruption"] = (corruption_accuracy(model, splits.test, sizes.severities)
-                                if main and name in CORRUPTIBLE else None)
-        record["seconds"] = time.perf_counter() - started
-        runs.append(record)
-    return runs
+@functools.lru_cache(maxsize=None)
+def _cached_splits(name: str) -> DataSplits:
+    """:func:`load_vision_data`, once per process (the worker processes of :func:`run_vision` load their own)."""
+    return load_vision_data(name)
+
+
+def _vision_run(name: str, variant: str, seed: int, depth: int, fraction: float, sizes: VisionSizes,
+                device: str) -> dict[str, Any]:
+    """Train and record one run of :func:`run_vision` (a job of :func:`~.jobs.run_jobs`)."""
+    started = time.perf_counter()
+    splits = _cached_splits(name)
+    train_set = splits.train if fraction == 1.0 else training_fraction(splits.train, fraction, seed=seed)
+    epochs = sizes.epochs if fraction == 1.0 else max(1, round(sizes.epochs / fraction))
+    model, history = train_vision_model(variant, seed, depth, sizes, splits, train_set, epochs, device)
+    record = _run_record(name, variant, seed, depth, fraction, len(train_set), model, history, splits.test, started)
+    main = fraction == 1.0 and depth == sizes.depth
+    record["corruption"] = (corruption_accuracy(model, splits.test, sizes.severities)
+                            if main and name in CORRUPTIBLE else None)
+    record["seconds"] = time.perf_counter() - started
+    return record
+
+
+def vision_jobs(sizes: VisionSizes) -> list[tuple[str, str, int, int, float]]:
+    """The runs of ``sizes``: ``(dataset, variant, seed, depth, fraction)``, main runs first, then the depth
+    sweep, then the data fractions."""
+    jobs = []
+    for name in sizes.datasets:
+        jobs += [(name, variant, seed, sizes.depth, 1.0) for seed in sizes.seeds for variant in VARIANTS]
+        jobs += [(name, variant, seed, depth, 1.0) for depth in sizes.sweep_depths for seed in sizes.sweep_seeds
+                 for variant in sizes.sweep_variants]
+        jobs += [(name, variant, seed, sizes.depth, fraction) for fraction in sizes.fractions
+                 for seed in sizes.fraction_seeds for variant in sizes.fraction_variants]
+    return jobs
 
 
 def run_vision(sizes: VisionSizes, device: torch.device | str | None = None) -> dict[str, Any]:
@@ -252,7 +277,8 @@ def run_vision(sizes: VisionSizes, device: torch.device | str | None = None) -> 
     Returns:
         A JSON-ready dict with ``sizes`` and ``runs``: one entry per run with ``dataset``, ``variant``,
         ``label``, ``seed``, ``depth``, ``fraction``, ``train_examples``, ``test_accuracy``, ``test_loss``,
-        ``seconds``, ``epochs`` (the training history), ``layer_metrics`` (rows with ``epoch`` 0 = before
+        ``seconds``, ``epochs`` (the training history), ``converged``
+        (:func:`oversmoothing.training.has_converged`), ``layer_metrics`` (rows with ``epoch`` 0 = before
         training and the last epoch), ``epoch_end`` (:func:`value_map_summary` per epoch), the output of
         :func:`value_map_spectra`, and ``corruption`` (:func:`corruption_accuracy`, main runs on image data;
         ``None`` otherwise).
@@ -260,8 +286,9 @@ def run_vision(sizes: VisionSizes, device: torch.device | str | None = None) -> 
     if not isinstance(sizes, VisionSizes):
         raise TypeError(f"sizes must be a VisionSizes, got {type(sizes).__name__}")
     device = get_device(None if device is None else str(device))
-    with torch_threads(sizes.cpu_threads if device.type == "cpu" else None):
-        runs = [run for name in sizes.datasets for run in _dataset_runs(name, sizes, device)]
+    on_cpu = device.type == "cpu"
+    runs = run_jobs(_vision_run, [(*job, sizes, str(device)) for job in vision_jobs(sizes)],
+                    workers=sizes.workers if on_cpu else 1, threads=sizes.cpu_threads if on_cpu else None)
     return {"sizes": asdict(sizes), "runs": runs}
 
 
@@ -274,7 +301,7 @@ def vision_experiment(profile: str, device: torch.device) -> dict[str, Any]:
 # --- tables for the chapter ------------------------------------------------------------------------------
 
 RUN_COLUMNS = ("dataset", "variant", "label", "seed", "depth", "fraction", "train_examples", "test_accuracy",
-               "test_loss", "seconds")
+               "test_loss", "converged", "seconds")
 """The scalar fields of a run, the columns of :func:`runs_frame`."""
 
 
@@ -395,4 +422,5 @@ __all__ = [
     "spectra_frame",
     "train_vision_model",
     "value_map_summary",
+    "vision_jobs",
 ]

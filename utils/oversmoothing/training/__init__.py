@@ -10,7 +10,7 @@ per-layer metrics, and writes safetensors checkpoints on request.
 from .checkpoint import load_checkpoint, save_checkpoint, unwrap_model
 from .config import TrainConfig
 from .distributed import ProcessGroup, current_group, init_from_environment
-from .history import EPOCH_FIELDS, History
+from .history import EPOCH_FIELDS, History, has_converged
 from .loop import cross_entropy_loss, evaluate, train
 from .schedule import warmup_cosine_factor, warmup_cosine_schedule
 
@@ -22,6 +22,7 @@ __all__ = [
     "cross_entropy_loss",
     "current_group",
     "evaluate",
+    "has_converged",
     "init_from_environment",
     "load_checkpoint",
     "save_checkpoint",

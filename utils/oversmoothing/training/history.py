@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -10,6 +12,37 @@ from typing import Any
 import pandas as pd
 
 EPOCH_FIELDS = ("epoch", "step", "train_loss", "train_accuracy", "val_loss", "val_accuracy", "lr", "seconds")
+
+
+def has_converged(epochs: Sequence[Mapping[str, float]], window: float = 0.2, tolerance: float = 0.01) -> bool:
+    """The book's convergence rule: the validation loss changed by less than ``tolerance`` (relative) over the
+    last ``window`` share of the epochs.
+
+    With ``E`` epochs and ``k = max(1, ceil(window * E))``, the rule compares the validation loss after epoch
+    ``E - k`` with the one after epoch ``E``: ``|L_E - L_{E-k}| < tolerance * L_{E-k}``.
+
+    Args:
+        epochs: the per-epoch record of a run (:attr:`History.epochs`, or the ``epochs`` of a stored result),
+            each with a ``val_loss``.
+        window: the share of the epochs in ``(0, 1)``.
+        tolerance: the relative change allowed, positive.
+
+    Returns:
+        Whether the run met the rule; ``False`` for a run of fewer than two epochs, which cannot show it.
+
+    Raises:
+        ValueError: ``window`` or ``tolerance`` out of range, or an epoch without a finite ``val_loss``.
+    """
+    if not 0 < window < 1 or not tolerance > 0:
+        raise ValueError(f"window must lie in (0, 1) and tolerance be positive, got {window!r} and {tolerance!r}")
+    losses = [entry.get("val_loss") for entry in epochs]
+    if any(loss is None or not math.isfinite(loss) for loss in losses):
+        raise ValueError("every epoch must have a finite val_loss")
+    if len(losses) < 2:
+        return False
+    span = max(1, math.ceil(window * len(losses)))
+    start, end = losses[-1 - span], losses[-1]
+    return abs(end - start) < tolerance * abs(start)
 
 
 @dataclass
@@ -32,6 +65,10 @@ class History:
     layer_metrics: list[dict[str, float]] = field(default_factory=list)
     config: dict[str, Any] = field(default_factory=dict)
     epoch_end: list[dict[str, Any]] = field(default_factory=list)
+
+    def converged(self, window: float = 0.2, tolerance: float = 0.01) -> bool:
+        """Whether this run met the book's convergence rule, :func:`has_converged`."""
+        return has_converged(self.epochs, window, tolerance)
 
     def to_frame(self) -> pd.DataFrame:
         """The per-epoch record as a table, one row per epoch, columns :data:`EPOCH_FIELDS`."""
