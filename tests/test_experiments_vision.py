@@ -19,6 +19,7 @@ from oversmoothing.experiments.vision import (
     corruption_accuracy,
     corruption_frame,
     epoch_end_frame,
+    fraction_frame,
     layers_frame,
     run_vision,
     runs_frame,
@@ -100,6 +101,14 @@ def test_tables_have_one_row_per_unit(tiny_result):
     assert len(corrupted) == 5 * 3 * 2 and set(corrupted.severity) == {0, 2}
     clean = corrupted[corrupted.severity == 0].groupby("label").accuracy.first()
     assert clean["baseline"] == first["test_accuracy"]
+    assert (corrupted[corrupted.severity == 0].relative_drop == 0).all()
+    hit = corrupted[corrupted.severity == 2].iloc[0]
+    assert hit.relative_drop == pytest.approx(1 - hit.accuracy / clean[hit.label])
+    partial = fraction_frame(tiny_result)
+    assert list(partial.label) == ["smoothing"] and list(partial.fraction) == [0.5]
+    smooth_main = next(run for run in tiny_result["runs"] if run["variant"] == "smooth" and run["fraction"] == 1.0)
+    assert partial.full_accuracy.iloc[0] == smooth_main["test_accuracy"]
+    assert partial.relative_drop.iloc[0] == pytest.approx(1 - partial.test_accuracy.iloc[0] / smooth_main["test_accuracy"])
     record = epoch_end_frame(tiny_result, "standard")
     assert list(record.epoch) == [0, 1] and list(record.layer) == [1, 1]
     spectra = spectra_frame(tiny_result)

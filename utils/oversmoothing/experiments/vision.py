@@ -351,17 +351,45 @@ def layers_frame(result: dict[str, Any], dataset: str | None = None, trained: bo
 
 def corruption_frame(result: dict[str, Any], dataset: str | None = None) -> pd.DataFrame:
     """Accuracy under corruption: one row per (run, kind, severity), severity 0 being the clean test set.
-    Columns ``dataset``, ``variant``, ``label``, ``seed``, ``kind``, ``severity``, ``accuracy``."""
+
+    Columns ``dataset``, ``variant``, ``label``, ``seed``, ``kind``, ``severity``, ``accuracy`` and
+    ``relative_drop``: ``1 - accuracy / clean accuracy`` of the same model, so that models of different clean
+    accuracy compare on the share of it they lose (0 at severity 0).
+    """
     severities = result["sizes"]["severities"]
     rows = []
     for run in _runs(result, dataset):
         if run.get("corruption") is None:
             continue
         base = {key: run[key] for key in ("dataset", "variant", "label", "seed")}
+        clean = run["test_accuracy"]
         for kind, scores in run["corruption"].items():
-            rows.append(base | {"kind": kind, "severity": 0, "accuracy": run["test_accuracy"]})
-            rows += [base | {"kind": kind, "severity": s, "accuracy": a} for s, a in zip(severities, scores)]
-    return pd.DataFrame(rows, columns=["dataset", "variant", "label", "seed", "kind", "severity", "accuracy"])
+            rows.append(base | {"kind": kind, "severity": 0, "accuracy": clean, "relative_drop": 0.0})
+            rows += [base | {"kind": kind, "severity": s, "accuracy": a, "relative_drop": 1 - a / clean}
+                     for s, a in zip(severities, scores)]
+    return pd.DataFrame(rows, columns=["dataset", "variant", "label", "seed", "kind", "severity", "accuracy",
+                                       "relative_drop"])
+
+
+def fraction_frame(result: dict[str, Any], dataset: str | None = None) -> pd.DataFrame:
+    """The runs on a fraction of the training set beside the full-data main run of the same variant and seed.
+
+    Columns ``dataset``, ``variant``, ``label``, ``seed``, ``fraction``, ``test_accuracy``, ``full_accuracy``
+    and ``relative_drop`` (``1 - test_accuracy / full_accuracy``); one row per fraction run whose seed has a
+    main run.
+    """
+    runs = _runs(result, dataset)
+    full = {(run["dataset"], run["variant"], run["seed"]): run["test_accuracy"] for run in runs if _is_main(run, result)}
+    rows = []
+    for run in runs:
+        key = (run["dataset"], run["variant"], run["seed"])
+        if run["fraction"] == 1.0 or key not in full:
+            continue
+        rows.append({"dataset": run["dataset"], "variant": run["variant"], "label": run["label"], "seed": run["seed"],
+                     "fraction": run["fraction"], "test_accuracy": run["test_accuracy"], "full_accuracy": full[key],
+                     "relative_drop": 1 - run["test_accuracy"] / full[key]})
+    return pd.DataFrame(rows, columns=["dataset", "variant", "label", "seed", "fraction", "test_accuracy",
+                                       "full_accuracy", "relative_drop"])
 
 
 def epoch_end_frame(result: dict[str, Any], variant: str = "standard", dataset: str | None = None) -> pd.DataFrame:
@@ -415,6 +443,7 @@ __all__ = [
     "corruption_accuracy",
     "corruption_frame",
     "epoch_end_frame",
+    "fraction_frame",
     "layers_frame",
     "load_vision_data",
     "run_vision",
