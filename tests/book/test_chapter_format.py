@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 
 import jupytext
 import pytest
@@ -61,3 +62,20 @@ def test_pairing_detects_a_stale_twin(tmp_path):
 def test_launch_buttons_point_at_the_repository():
     assert CONFIG["launch_buttons"]["colab_url"].startswith("https://colab.research.google.com")
     assert CONFIG["repository"]["url"].startswith("https://github.com/")
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::text|:md)?\}`([\w-]+)")
+GLUE_CALL = re.compile(r"""\bglue\(\s*["']([\w-]+)["']""")
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
+def test_every_glued_name_in_the_prose_is_computed_in_the_same_chapter(page):
+    text = page.read_text(encoding="utf-8")
+    shown, computed = set(GLUE_ROLE.findall(text)), set(GLUE_CALL.findall(text))
+    assert shown <= computed, f"{page.name} shows names no cell glues: {sorted(shown - computed)}"
+    assert computed <= shown, f"{page.name} glues names its prose never shows: {sorted(computed - shown)}"
+
+
+def test_the_glue_check_sees_a_missing_name():
+    text = "The rate is {glue:text}`rate:.2f`.\n```{code-cell}\nglue(\"speed\", 1.0)\n```"
+    assert set(GLUE_ROLE.findall(text)) == {"rate"} and set(GLUE_CALL.findall(text)) == {"speed"}

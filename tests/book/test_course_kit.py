@@ -163,4 +163,9 @@ def test_every_claim_target_in_the_chapters_is_in_the_table(claims):
     used = {claim.target for claim in claims}
     defined = {m for path in CHAPTERS for m in re.findall(r"^\((claim-[\w-]+)\)=$", path.read_text(encoding="utf-8"), re.M)}
     assert defined <= used, f"claim targets that the table of chapter 11 does not use: {sorted(defined - used)}"
-    assert {"proved", "shown by simulation", "shown on real models"} == {claim.status for claim in claims}
+    from oversmoothing.book.claims import STATUSES
+
+    assert set(STATUSES) == {claim.status for claim in claims}                  # every status is used
+    for claim in claims:
+        assert bool(claim.reproduce) == (claim.status == "not reproduced"), claim.target
+        assert not claim.reproduce or claim.reproduce.startswith("oversmoothing audit "), claim.target
