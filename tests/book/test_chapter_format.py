@@ -96,3 +96,53 @@ def test_the_glue_check_sees_a_missing_name():
     literal, patterns = glued_names(text)
     assert set(GLUE_ROLE.findall(text)) == {"rate"} and literal == {"speed"}
     assert patterns[0].match("run-smoothing") and not patterns[0].match("rate")
+
+
+CLAIM_TARGET = re.compile(r"^\((claim-[\w-]+)\)=$")
+EVIDENCE = re.compile(r"\{glue:text\}`|^\s*assert |assert_close\(|show_checks\(|raise AssertionError|run_checks\(", re.M)
+
+
+def claim_sections(text: str) -> dict[str, str]:
+    """Each claim target with the text it labels: up to the next claim target (targets stacked on one element
+    share it) or the next heading, outside code cells, of the level of the heading it labels or above."""
+    lines, sections, open_targets, level, fenced, body = text.split("\n"), {}, [], 7, False, []
+
+    def close() -> None:
+        for target in open_targets:
+            sections[target] = "\n".join(body)
+
+    for line in lines:
+        if line.startswith("```"):
+            fenced = not fenced
+        target = None if fenced else CLAIM_TARGET.match(line)
+        heading = None if fenced else re.match(r"(#+) ", line)
+        if target:
+            if body and any(part.strip() for part in body):
+                close()
+                open_targets, body, level = [], [], 7
+            open_targets.append(target.group(1))
+            continue
+        if heading and open_targets:
+            if any(part.strip() for part in body) and len(heading.group(1)) <= level:
+                close()
+                open_targets, body, level = [], [], 7
+                continue
+            if not any(part.strip() for part in body):
+                level = len(heading.group(1))
+        if open_targets:
+            body.append(line)
+    close()
+    return sections
+
+
+@pytest.mark.parametrize("page", CHAPTERS, ids=lambda p: p.name)
+def test_every_claim_target_sits_with_a_glued_value_or_an_assert(page):
+    text = page.read_text(encoding="utf-8")
+    bare = [target for target, section in claim_sections(text).items() if not EVIDENCE.search(section)]
+    assert not bare, f"{page.name}: claim targets with neither a glued value nor an assert: {bare}"
+
+
+def test_the_claim_check_sees_a_bare_claim():
+    text = "(claim-a)=\n## A\nprose\n```{code-cell}\nassert x\n```\n(claim-b)=\nOnly words.\n## Next\nassert y\n"
+    sections = claim_sections(text)
+    assert EVIDENCE.search(sections["claim-a"]) and not EVIDENCE.search(sections["claim-b"])
