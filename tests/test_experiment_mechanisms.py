@@ -11,8 +11,9 @@ import pytest
 from oversmoothing.experiments.language import PROFILE_SIZES as LANGUAGE_SIZES
 from oversmoothing.experiments.language import run_language, spectra_frame, summary_frame
 from oversmoothing.experiments.vision import PROFILE_SIZES as VISION_SIZES
-from oversmoothing.experiments.vision import run_vision, runs_frame
-from oversmoothing.experiments.vision import spectra_frame as vision_spectra
+from oversmoothing.experiments.vision import run_vision
+from oversmoothing.experiments.vision_tables import runs_frame
+from oversmoothing.experiments.vision_tables import spectra_frame as vision_spectra
 
 INTERVALS = {"smoothing": (1e-3, 1.0), "sharpening": (-1.0, -1e-3)}
 

@@ -17,14 +17,16 @@ from oversmoothing.experiments.vision import (
     VisionSizes,
     build_vision_model,
     corruption_accuracy,
+    run_vision,
+    value_map_summary,
+)
+from oversmoothing.experiments.vision_tables import (
     corruption_frame,
     epoch_end_frame,
     fraction_frame,
     layers_frame,
-    run_vision,
     runs_frame,
     spectra_frame,
-    value_map_summary,
 )
 from oversmoothing.models import value_output_maps
 from oversmoothing.training import evaluate

@@ -23,7 +23,7 @@ import pandas as pd
 
 from ..experiments.language import summary_frame
 from ..experiments.statistics import format_interval, mean_interval, verdict
-from ..experiments.vision import corruption_frame, fraction_frame, runs_frame
+from ..experiments.vision_tables import corruption_frame, fraction_frame, runs_frame
 
 PAPER_VERSIONS = pd.DataFrame([
     {"version": "v1", "date": "9 Jan 2024", "source": "arXiv v1 abstract; ICLR 2024 reviews (OCx7dp58H1)",
