@@ -44,6 +44,7 @@ from __future__ import annotations
 import argparse
 import ast
 import io
+import json
 import re
 import shutil
 import symtable
@@ -59,6 +60,7 @@ import nbformat
 import yaml
 
 from oversmoothing.book.notebooks import output_free_notebook
+from oversmoothing.book.sphinx import GLUE_SUFFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB_TAGS = ("raises-exception", "exercise-stub")
@@ -509,9 +511,12 @@ def is_executable(text: str) -> bool:
     return bool(match) and "kernelspec" in (yaml.safe_load(match.group(1)) or {})
 
 
-def with_outputs(text: str, executed: nbformat.NotebookNode, name: str = "<page>") -> nbformat.NotebookNode:
+def with_outputs(text: str, executed: nbformat.NotebookNode, name: str = "<page>",
+                 glued: list[dict] | None = None) -> nbformat.NotebookNode:
     """The notebook of a MyST page (a student page) whose code cells take the outputs of the same cells
     (same source, same order) of ``executed``, an execution of the full page; its widget state too.
+    ``glued`` (the main build's ``PAGE.glue.json``, :mod:`oversmoothing.book.sphinx`) gives back the glued
+    values, which myst-nb took out of ``executed``, to the cells that computed them.
 
     Raises:
         ChapterFormatError: a code cell of the page has no counterpart in ``executed`` (the executed
@@ -532,6 +537,11 @@ def with_outputs(text: str, executed: nbformat.NotebookNode, name: str = "<page>
                 f"{cell.source[:300]}"
             )
         cell.outputs, cell.execution_count = match.outputs, match.get("execution_count")
+    for entry in glued or []:
+        cell = next((c for c in notebook.cells if c.cell_type == "code" and c.source.strip() == entry["source"].strip()),
+                    None)
+        if cell is not None:
+            cell.outputs = cell.outputs + [nbformat.from_dict(output) for output in entry["outputs"]]
     return notebook
 
 
@@ -587,7 +597,9 @@ def write_source(out_dir: Path, root: Path = ROOT, executed: Path | None = None)
                 raise ValueError(f"{source} is missing: build the book first (make book)")
             target.unlink()
             target = target.with_suffix(".ipynb")
-            notebook = with_outputs(text, nbformat.read(source, as_version=4), page.name)
+            sidecar = source.with_suffix(GLUE_SUFFIX)
+            glued = json.loads(sidecar.read_text()) if sidecar.is_file() else None
+            notebook = with_outputs(text, nbformat.read(source, as_version=4), page.name, glued)
             nbformat.write(notebook, target)
         else:
             target.write_text(text, encoding="utf-8")
