@@ -51,6 +51,7 @@ import symtable
 import sys
 import textwrap
 import tokenize
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -60,7 +61,6 @@ import nbformat
 import yaml
 
 from oversmoothing.book.notebooks import output_free_notebook
-from oversmoothing.book.sphinx import GLUE_SUFFIX
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB_TAGS = ("raises-exception", "exercise-stub")
@@ -512,11 +512,14 @@ def is_executable(text: str) -> bool:
 
 
 def with_outputs(text: str, executed: nbformat.NotebookNode, name: str = "<page>",
-                 glued: list[dict] | None = None) -> nbformat.NotebookNode:
+                 glued: Mapping[str, dict] | None = None) -> nbformat.NotebookNode:
     """The notebook of a MyST page (a student page) whose code cells take the outputs of the same cells
     (same source, same order) of ``executed``, an execution of the full page; its widget state too.
-    ``glued`` (the main build's ``PAGE.glue.json``, :mod:`oversmoothing.book.sphinx`) gives back the glued
-    values, which myst-nb took out of ``executed``, to the cells that computed them.
+
+    ``glued`` is the page's glue data as the main build wrote it beside ``executed`` (myst-nb's
+    ``PAGE.glue.json``: name -> output, with the MIME prefix stripped). myst-nb takes glued values out of the
+    executed notebook, so they come back here, as outputs of the page's last code cell; myst-nb reads the
+    glue data of every cell, wherever it sits.
 
     Raises:
         ChapterFormatError: a code cell of the page has no counterpart in ``executed`` (the executed
@@ -537,12 +540,16 @@ def with_outputs(text: str, executed: nbformat.NotebookNode, name: str = "<page>
                 f"{cell.source[:300]}"
             )
         cell.outputs, cell.execution_count = match.outputs, match.get("execution_count")
-    for entry in glued or []:
-        cell = next((c for c in notebook.cells if c.cell_type == "code" and c.source.strip() == entry["source"].strip()),
-                    None)
-        if cell is not None:
-            cell.outputs = cell.outputs + [nbformat.from_dict(output) for output in entry["outputs"]]
+    code = [cell for cell in notebook.cells if cell.cell_type == "code"]
+    if glued and code:
+        code[-1].outputs = code[-1].outputs + [_glue_output(output) for output in glued.values()]
     return notebook
+
+
+def _glue_output(output: dict) -> nbformat.NotebookNode:
+    """A glue output as it was in the executed notebook: its MIME keys with the prefix myst-nb stripped."""
+    prefix = output["metadata"]["scrapbook"].get("mime_prefix", "")
+    return nbformat.from_dict(dict(output, data={prefix + key: value for key, value in output["data"].items()}))
 
 
 def write_source(out_dir: Path, root: Path = ROOT, executed: Path | None = None) -> list[Path]:
@@ -597,7 +604,7 @@ def write_source(out_dir: Path, root: Path = ROOT, executed: Path | None = None)
                 raise ValueError(f"{source} is missing: build the book first (make book)")
             target.unlink()
             target = target.with_suffix(".ipynb")
-            sidecar = source.with_suffix(GLUE_SUFFIX)
+            sidecar = source.with_suffix(".glue.json")                 # written by myst-nb beside the notebook
             glued = json.loads(sidecar.read_text()) if sidecar.is_file() else None
             notebook = with_outputs(text, nbformat.read(source, as_version=4), page.name, glued)
             nbformat.write(notebook, target)

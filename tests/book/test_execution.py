@@ -5,7 +5,6 @@ once, in the book build (``make book``), which uses the same executor."""
 from __future__ import annotations
 
 import asyncio
-import json
 import textwrap
 from pathlib import Path
 
@@ -233,7 +232,7 @@ def test_the_sphinx_extension_gives_myst_nb_the_book_client(tmp_path, monkeypatc
     from oversmoothing.book.notebooks import output_free_notebook
 
     monkeypatch.setattr(cache_utils, "executenb", nbclient.execute)
-    app = type("App", (), {"env": type("Env", (), {"docname": "chapters/99_test"})(), "outdir": str(tmp_path / "html")})()
+    app = type("App", (), {"env": type("Env", (), {"docname": "chapters/99_test"})()})()
     assert extension.setup(app)["parallel_read_safe"] is True
     assert cache_utils.executenb is not nbclient.execute
     assert extension.setup(app)  # a second setup (a second build in one process) keeps it
@@ -242,12 +241,6 @@ def test_the_sphinx_extension_gives_myst_nb_the_book_client(tmp_path, monkeypatc
     result = single_nb_execution(output_free_notebook(text), cwd=str(tmp_path), timeout=60, allow_errors=False)
     assert "chapters/99_test.md: cell 2 raised an exception" in str(result.err)
     assert "broken on purpose" in str(result.err)
-
-    text = write_chapter(tmp_path, "glued.md", "from oversmoothing.book.prose import glue\nglue('answer', 42)").read_text()
-    result = single_nb_execution(output_free_notebook(text), cwd=str(tmp_path), timeout=60, allow_errors=False)
-    assert result.err is None
-    sidecar = json.loads((tmp_path / "jupyter_execute" / "chapters" / f"99_test{extension.GLUE_SUFFIX}").read_text())
-    assert [output["metadata"]["scrapbook"]["name"] for output in sidecar[0]["outputs"]] == ["answer"]
 
     monkeypatch.setattr(cache_utils, "executenb", lambda nb, **kwargs: nb)
     with pytest.raises(RuntimeError, match="cannot install the book's executor"):

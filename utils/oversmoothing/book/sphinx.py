@@ -7,16 +7,10 @@ page through ``jupyter_cache.executors.utils.single_nb_execution``, which calls 
 detector and error messages that name the page and cell as the other executors. It checks the name it
 replaces, so a jupyter-cache release that moves it fails the build instead of silently executing with
 the unpatched client.
-
-It also keeps each page's glued values (:func:`oversmoothing.book.prose.glue`): myst-nb takes them out of the
-executed notebook before writing it to ``_build/jupyter_execute``, so the extension writes them beside it, as
-``PAGE.glue.json`` (:data:`GLUE_SUFFIX`), for the student edition, which reuses the main build's outputs.
 """
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import nbclient
@@ -26,18 +20,7 @@ from sphinx.application import Sphinx
 
 from .execution import execute
 
-__all__ = ["GLUE_SUFFIX", "glue_outputs", "setup"]
-
-GLUE_SUFFIX = ".glue.json"
-"""The file beside an executed page (``_build/jupyter_execute/PAGE.ipynb``) that keeps its glued values."""
-
-
-def glue_outputs(notebook: nbformat.NotebookNode) -> list[dict[str, Any]]:
-    """The glue outputs of every code cell that has some: ``[{"source": ..., "outputs": [...]}, ...]``."""
-    cells = [{"source": cell.source, "outputs": [output for output in cell.get("outputs", [])
-                                                 if "scrapbook" in output.get("metadata", {})]}
-             for cell in notebook.cells if cell.cell_type == "code"]
-    return [cell for cell in cells if cell["outputs"]]
+__all__ = ["setup"]
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -52,13 +35,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
         """:func:`~oversmoothing.book.execution.execute`, with messages naming the page being read."""
         docname = getattr(app.env, "docname", None) if app.env is not None else None
         kwargs.pop("record_timing", None)  # myst-nb asks for False; the stall detector reads the timings
-        executed = execute(nb, cwd=cwd, name=f"{docname}.md" if docname else "notebook", **kwargs)
-        glued = glue_outputs(executed)
-        if docname and glued:
-            path = Path(app.outdir).parent / "jupyter_execute" / f"{docname}{GLUE_SUFFIX}"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(json.dumps(glued))
-        return executed
+        return execute(nb, cwd=cwd, name=f"{docname}.md" if docname else "notebook", **kwargs)
 
     execute_page.__wrapped_by_book__ = True
     cache_utils.executenb = execute_page
