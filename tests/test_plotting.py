@@ -168,3 +168,26 @@ def test_plot_layer_metrics_fixes_the_given_limits():
     with pytest.raises(ValueError, match="limits"):
         plot_layer_metrics({"smoothing": table}, metrics=["mean_cosine"], limits={"hc_dc_ratio": (0, 1)})
     plt.close("all")
+
+
+def test_ordinary_lines_never_take_a_regime_colour():
+    from oversmoothing.plotting import BOOK_STYLE, EXTRA_COLORS
+
+    cycle = [matplotlib.colors.to_hex(entry["color"]) for entry in BOOK_STYLE["axes.prop_cycle"]]
+    assert cycle == [matplotlib.colors.to_hex(c) for c in EXTRA_COLORS]
+    def hsv(color):
+        return matplotlib.colors.rgb_to_hsv(matplotlib.colors.to_rgb(color))
+
+    for color in cycle:                      # another hue than every regime colour (or, if grey, another shade)
+        hue, saturation, value = hsv(color)
+        assert saturation > 0.3, f"{color} is nearly grey, like the baseline"
+        for regime in REGIME_COLORS.values():
+            other = hsv(regime)
+            if other[1] > 0.3:
+                assert min(abs(hue - other[0]), 1 - abs(hue - other[0])) > 0.04, (color, regime)
+    assert min(abs(hsv("#56b4e9")[0] - hsv(REGIME_COLORS["sharpening"])[0]), 1) < 0.04   # sky blue would fail
+    use_book_style()
+    fig, ax = plt.subplots()
+    lines = [ax.plot([0, 1], [k, k])[0] for k in range(len(cycle))]
+    assert [matplotlib.colors.to_hex(line.get_color()) for line in lines] == cycle
+    plt.close(fig)

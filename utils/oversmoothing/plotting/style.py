@@ -13,8 +13,9 @@ REGIME_COLORS: dict[str, str] = {
 }
 """The colour of each regime, the same in every figure of the book (Okabe-Ito palette)."""
 
-EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#56b4e9", "#000000")
-"""Colours for curves that are not a regime, in order."""
+EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#999933", "#882255")
+"""Colours for curves that are not a regime, in order: reddish purple, orange, olive, wine. None shares a hue with
+a regime colour (sky blue would pass for the sharpening blue, black for the baseline grey)."""
 
 BOOK_STYLE: dict[str, object] = {
     "figure.facecolor": "white",
@@ -26,7 +27,7 @@ BOOK_STYLE: dict[str, object] = {
     "grid.alpha": 0.3,
     "axes.spines.top": False,
     "axes.spines.right": False,
-    "axes.prop_cycle": mpl.cycler(color=list(REGIME_COLORS.values()) + list(EXTRA_COLORS)),
+    "axes.prop_cycle": mpl.cycler(color=list(EXTRA_COLORS)),      # regime colours only where a regime is named
     "font.size": 10,
     "legend.frameon": False,
     "lines.linewidth": 1.8,
