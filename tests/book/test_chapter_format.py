@@ -146,3 +146,16 @@ def test_the_claim_check_sees_a_bare_claim():
     text = "(claim-a)=\n## A\nprose\n```{code-cell}\nassert x\n```\n(claim-b)=\nOnly words.\n## Next\nassert y\n"
     sections = claim_sections(text)
     assert EVIDENCE.search(sections["claim-a"]) and not EVIDENCE.search(sections["claim-b"])
+
+
+NOTATION_SYMBOLS = [r"$A \in", r"$H = W_V W_O", r"$W_Q, W_K, W_V, W_O$", r"$P = ", "$n$, $d$", "$L$", r"$\lambda^A_i$",
+                    r"$\lambda^H_j$", r"$\mu_{ij}", r"$\lambda_{\min}$", r"$\kappa", r"$M_{DC}$, $M_{HC}$",
+                    r"$\sigma_a", r"$\bar c(X)$", r"$\rho(X)$", r"$\gamma \in", r"$H_{\mathrm{eff}}",
+                    r"$\mathrm{DC}[X]", r"\mathrm{HC}[X] ="]
+
+
+def test_the_notation_page_defines_the_books_symbols_once():
+    rows = [line for line in (ROOT / "book" / "notation.md").read_text().splitlines() if line.startswith("| $")]
+    for symbol in NOTATION_SYMBOLS:
+        defining = [row for row in rows if symbol in row.split("|")[1]]
+        assert len(defining) == 1, f"{symbol!r} is defined in {len(defining)} rows of book/notation.md"
