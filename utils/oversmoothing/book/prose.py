@@ -25,8 +25,9 @@ def _plain(value: object) -> object:
     return value
 
 
-def glue(name: str, value: object) -> object:
-    """Give ``value`` to the page's prose under ``name`` and return it (as a plain Python value).
+def glue(name: str, value: object) -> None:
+    """Give ``value`` to the page's prose under ``name``. It returns nothing, so that a cell that ends with it shows
+    no output.
 
     Args:
         name: the key the text uses, ``{glue:text}`name```: letters, digits and ``-``/``_``.
@@ -50,7 +51,6 @@ def glue(name: str, value: object) -> object:
         print(f"{name}: {plain}")
     else:
         myst_glue(name, plain, display=False)
-    return plain
 
 
 def listing(items: object, conjunction: str = "and") -> str:
