@@ -76,9 +76,9 @@ PHASE := bash scripts/phase.sh $(TIMES)
 
 test:
 	@mkdir -p _build && : > $(TIMES)
-	@$(PHASE) install 110 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
+	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
 	@$(PHASE) "unit tests" 120 $(PY) -m pytest -m "not html" -q -p no:cacheprovider
-	@$(PHASE) "book build" 240 $(MAKE) --no-print-directory book
+	@$(PHASE) "book build" 230 $(MAKE) --no-print-directory book
 	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 90 $(PY) -m pytest -m html -q -p no:cacheprovider
 	@$(PHASE) --report
