@@ -132,7 +132,7 @@ def run_experiment(name: str, profile: str | None = None, device: torch.device |
     if out is not None:
         path = result_path(name, profile, out)
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(record, indent=1, allow_nan=False) + "\n")
+        path.write_text(json.dumps(record, separators=(",", ":"), allow_nan=False) + "\n")
     return record
 
 
