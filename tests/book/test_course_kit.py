@@ -2,7 +2,8 @@
 
 * every glossary term is linked from the chapters or the front matter, and every ``{term}`` link names a
   glossary term;
-* every chapter has at least three exercises, each with a solution;
+* every chapter has at least five exercises (55 in the book), each with a difficulty mark and a solution
+  that explains in prose, and a warm-up among them;
 * the guide's generated list of exercises is exactly the set of exercises in the chapters of the
   table of contents;
 * every claim of chapter 11 points at a chapter, a target in that chapter and results defined there, and
@@ -91,13 +92,58 @@ def test_every_term_link_names_a_glossary_term():
 # --------------------------------------------------------------------------------------------------
 
 
+EXERCISES_PER_CHAPTER, EXERCISES_IN_ALL = 5, 55
+DIFFICULTY = re.compile(r"\*(?P<stars>★{1,3}) [^*]+?\.\*")      # the lead: *★★ Pencil and paper, then SymPy.*
+SOLUTION_WORDS = 20                                                # prose that explains, not a caption
+
+
+def parsed(chapter: Path):
+    return edition.parse_page(chapter.read_text(encoding="utf-8"), chapter.name)
+
+
+def difficulties(page) -> dict[str, str]:
+    """Exercise label -> its stars ('' when the lead has none)."""
+    marks = {}
+    for exercise in page.exercises:
+        body = "\n".join(page.lines[exercise.start + 1 : exercise.end]).split("```\n", 1)[-1].lstrip()
+        lead = DIFFICULTY.match(body)
+        marks[exercise.label] = lead["stars"] if lead else ""
+    return marks
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
-def test_chapter_has_three_exercises_with_solutions(chapter):
-    page = edition.parse_page(chapter.read_text(encoding="utf-8"), chapter.name)
+def test_chapter_has_five_marked_exercises_with_solutions(chapter):
+    page = parsed(chapter)
     labels = [exercise.label for exercise in page.exercises]
-    assert len(labels) >= 3, f"{chapter.name} has {len(labels)} exercises, at least 3 are needed"
+    assert len(labels) >= EXERCISES_PER_CHAPTER, (
+        f"{chapter.name} has {len(labels)} exercises, at least {EXERCISES_PER_CHAPTER} are needed")
     solved = {solution.exercise for solution in page.solutions}
     assert set(labels) <= solved, f"{chapter.name}: exercises without a solution: {sorted(set(labels) - solved)}"
+    marks = difficulties(page)
+    unmarked = sorted(label for label, stars in marks.items() if not stars)
+    assert not unmarked, f"{chapter.name}: exercises whose text does not start with *★ Kind.*: {unmarked}"
+    assert "★" in marks.values(), f"{chapter.name} has no warm-up (★) exercise"
+
+
+def test_the_book_has_enough_exercises():
+    total = sum(len(parsed(chapter).exercises) for chapter in CHAPTERS)
+    assert total >= EXERCISES_IN_ALL, f"{total} exercises in the chapters, at least {EXERCISES_IN_ALL} are needed"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_every_solution_explains_in_prose(chapter):
+    page = parsed(chapter)
+    for solution in page.solutions:
+        words = len(re.sub(r"\$[^$]*\$", " x ", " ".join(solution.prose)).split())
+        assert words >= SOLUTION_WORDS, (
+            f"{chapter.name}: the solution of {solution.exercise} has {words} words of prose, "
+            f"at least {SOLUTION_WORDS} are needed to say why")
+
+
+def test_the_difficulty_check_sees_a_missing_mark():
+    text = ("```{exercise-start} Title\n:label: ex-a\n```\n\n*SymPy.* Do it.\n\n```{exercise-end}\n```\n\n"
+            "```{exercise-start} Other\n:label: ex-b\n```\n\n*★★ SymPy.* Do it.\n\n```{exercise-end}\n```\n")
+    assert difficulties(edition.parse_page(text, "tiny.md")) == {"ex-a": "", "ex-b": "★★"}
 
 
 def test_guide_lists_exactly_the_exercises_of_the_chapters(monkeypatch):
