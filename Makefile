@@ -64,7 +64,7 @@ student-book: $(VENV)/.installed $(VENDOR)/.vendored
 	$(JB) build $(STUDENT_SRC) --warningiserror --keep-going
 
 unit: $(VENV)/.installed
-	$(PY) -m pytest -m "not slow and not html" -q
+	$(PY) -m pytest -m "not slow and not html" -q -n 2
 
 html-check: browser
 	$(PY) -m pytest -m html -q
@@ -77,7 +77,7 @@ PHASE := bash scripts/phase.sh $(TIMES)
 test:
 	@mkdir -p _build && : > $(TIMES)
 	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
-	@$(PHASE) "unit tests" 120 $(PY) -m pytest -m "not html" -q -p no:cacheprovider
+	@$(PHASE) "unit tests" 120 $(PY) -m pytest -m "not html" -q -p no:cacheprovider -n 2
 	@$(PHASE) "book build" 230 $(MAKE) --no-print-directory book
 	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 90 $(PY) -m pytest -m html -q -p no:cacheprovider
