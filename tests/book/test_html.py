@@ -12,7 +12,12 @@ ipywidgets manager and require.js are served from `_static/`, see scripts/vendor
   (except inside cells tagged ``raises-exception``);
 * every ``<img>`` loaded;
 * pages with saved widget state show rendered widgets;
-* no uncaught JavaScript error (except known, harmless ones from the theme).
+* no raw MyST or TeX left in the prose: a ``$``, ``\\frac``-like macro, or a role such as ``{eq}``;
+* at 1,400 px and at 400 px, nothing is wider than the article's column unless it sits in a box that
+  scrolls sideways (wide displays scroll in their own box, see book/_static/book.css), and the page itself
+  never scrolls sideways;
+* no figure is shown at less than 0.6 of its width in pixels, which would make its text unreadably small;
+* no uncaught JavaScript error at all.
 
 One more test opens a chapter and checks the book's furniture: typeset math, a sphinx-proof box, a
 figure, and an exercise solution that stays hidden until its toggle is clicked.
@@ -58,12 +63,8 @@ NOT_BUILT = f"{HTML_DIR / 'index.html'} does not exist: run `make book` first (o
 EXCLUDED_DIRS = {"_static", "_sources", "_images", "_modules", "_downloads", "reports", "jupyter_execute"}
 EXCLUDED_PAGES = {"genindex.html", "search.html", "py-modindex.html"}
 
-# Uncaught JavaScript errors that the toolchain itself causes and that break nothing.
-KNOWN_PAGE_ERRORS = [
-    # jupyter-book 1 + sphinx-thebe put the thebe configuration <script> twice in every page.
-    re.compile(r"Identifier 'THEBE_JS_URL' has already been declared"),
-]
-
+WIDTHS = (1400, 400)       # px: a laptop and a phone; the page checks run at both
+MIN_IMAGE_SCALE = 0.6      # a figure shown narrower than this share of its pixels has text below ~8 px
 TIMEOUT_MS = 30_000  # MathJax or the widgets not done after this: something did not load
 
 
@@ -177,7 +178,7 @@ class Visit:
 
 def _open(browser, url: str) -> Visit:
     """Open url in a fresh context where every non-loopback request is recorded and aborted."""
-    context = browser.new_context(service_workers="block", viewport={"width": 1280, "height": 900})
+    context = browser.new_context(service_workers="block", viewport={"width": WIDTHS[0], "height": 900})
     visit = Visit(page=None, context=context)
 
     def route(route):
@@ -240,8 +241,12 @@ _JS_PROSE_TEXT = """(skip) => {
 _NOT_PROSE = (
     "pre, code, kbd, samp, script, style, textarea, noscript, template, mjx-container, .highlight, .cell_input"
 )
-# A $$...$$ pair counts once; a lone delimiter counts too.
-_RAW_TEX = re.compile(r"\$\$.{0,200}?\$\$|\\\(|\\\[|\$\$|\\begin\{", re.DOTALL)
+# A $$...$$ pair counts once; a lone delimiter counts too; so do TeX macros and MyST roles left as text.
+_RAW_TEX = re.compile(
+    r"\$\$.{0,200}?\$\$|\$[^$]{0,80}?\$|\\\(|\\\[|\$|\\begin\{|\\(?:frac|mathrm|lambda|lvert|sum)\b"
+    r"|\{(?:eq|numref|ref|doc|term|prf:ref|cite(?::[tp])?|glue(?::text|:md)?)\}`",
+    re.DOTALL,
+)
 
 # Elements that show an error. Cells tagged raises-exception may show one on purpose.
 _ERROR_SELECTORS = [
@@ -288,6 +293,54 @@ _JS_WIDGETS_RENDERED = """() => {
     return Array.from(views).every(s => s.parentElement &&
         s.parentElement.querySelector(".jupyter-widgets, .jupyter-widgets-error-widget"));
 }"""
+
+
+# Elements wider than the article's column that no sideways-scrolling box contains (a box that clips hides them), and
+# whether the page itself scrolls sideways.
+_JS_TOO_WIDE = """() => {
+    const root = document.querySelector("article.bd-article") || document.querySelector("main") || document.body;
+    const limit = root.getBoundingClientRect().right + 2;
+    const contained = el => {
+        for (let p = el.parentElement; p && p !== root; p = p.parentElement) {
+            if (["auto", "scroll"].includes(getComputedStyle(p).overflowX)) return true;
+        }
+        return false;
+    };
+    const wide = [];
+    for (const el of root.querySelectorAll("*")) {
+        if (el.closest("mjx-assistive-mml, script, style, .visually-hidden")) continue;
+        const box = el.getBoundingClientRect();
+        if (box.width === 0 || box.right <= limit || contained(el)) continue;
+        const label = el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") +
+            (el.className && typeof el.className === "string" ? "." + el.className.trim().split(/\\s+/).join(".") : "");
+        wide.push(`${label} reaches ${Math.round(box.right)} px, the column ends at ${Math.round(limit)} px: ` +
+                  (el.textContent || el.getAttribute("src") || "").trim().replace(/\\s+/g, " ").slice(0, 80));
+        if (wide.length >= 3) break;
+    }
+    const page = document.documentElement.scrollWidth > window.innerWidth + 2
+        ? [`the page scrolls sideways: ${document.documentElement.scrollWidth} px in a ${window.innerWidth} px window`] : [];
+    return page.concat(wide);
+}"""
+
+# Figures shown much narrower than their pixels (their text then shrinks below a readable size).
+_JS_SHRUNK_IMAGES = """(minimum) => Array.from(document.querySelectorAll("article img"))
+    .filter(img => img.naturalWidth > 0 && img.getBoundingClientRect().width > 0
+                   && img.getBoundingClientRect().width / img.naturalWidth < minimum)
+    .map(img => `${img.getAttribute("src").slice(0, 80)} at ${Math.round(100 * img.getBoundingClientRect().width
+                  / img.naturalWidth)} % of its ${img.naturalWidth} px`)"""
+
+
+def _layout_problems(visit: Visit) -> list[str]:
+    """What is too wide or shrunk too far at each width of WIDTHS (the page is left at the first width)."""
+    page, problems = visit.page, []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_timeout(100)  # one layout pass
+        problems += [f"at {width} px: {p}" for p in page.evaluate(_JS_TOO_WIDE)]
+        if width == WIDTHS[0]:
+            problems += [f"figure shrunk: {p}" for p in page.evaluate(_JS_SHRUNK_IMAGES, MIN_IMAGE_SCALE)]
+    page.set_viewport_size({"width": WIDTHS[0], "height": 900})
+    return problems
 
 
 def _context(text: str, match: re.Match, width: int = 60) -> str:
@@ -356,11 +409,8 @@ def _check_page(visit: Visit) -> list[str]:
     problems += [f"missing local file: {e}" for e in visit.http_errors]
     http_error_urls = {e.split(" ", 1)[1] for e in visit.http_errors}
     problems += [f"local request failed: {e}" for e in visit.failed if e.rsplit(" ", 1)[1] not in http_error_urls]
-    problems += [
-        f"JavaScript error: {e}"
-        for e in visit.page_errors
-        if not any(known.search(e) for known in KNOWN_PAGE_ERRORS)
-    ]
+    problems += [f"JavaScript error: {e}" for e in visit.page_errors]
+    problems += _layout_problems(visit)
     return problems
 
 
