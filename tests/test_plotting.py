@@ -191,3 +191,16 @@ def test_ordinary_lines_never_take_a_regime_colour():
     lines = [ax.plot([0, 1], [k, k])[0] for k in range(len(cycle))]
     assert [matplotlib.colors.to_hex(line.get_color()) for line in lines] == cycle
     plt.close(fig)
+
+
+def test_figures_drawn_by_the_package_fit_the_books_column():
+    from oversmoothing.plotting import MAX_FIGURE_WIDTH, fitted_width, plot_eigenvalues, plot_layer_metrics
+
+    assert fitted_width(4.0) == 4.0 and fitted_width(30.0) == MAX_FIGURE_WIDTH
+    many = plot_eigenvalues([np.array([0.5, -0.5j])] * 8, columns=8)
+    table = pd.DataFrame({"layer": [0, 1], "mean_cosine": [0.1, 0.2], "hc_dc_ratio": [1.0, 0.5],
+                          "consensus_distance": [1.0, 0.5], "rank_one_residual": [1.0, 0.5]})
+    panels = plot_layer_metrics({"model": table}, ["mean_cosine", "hc_dc_ratio", "consensus_distance", "rank_one_residual"])
+    for fig in (many, panels):
+        assert fig.get_figwidth() <= MAX_FIGURE_WIDTH
+        plt.close(fig)

@@ -21,7 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.collections import PathCollection
 from matplotlib.figure import Figure
 
-from .style import EXTRA_COLORS
+from .style import EXTRA_COLORS, fitted_width
 
 ComplexValues = torch.Tensor | np.ndarray | Sequence[complex]
 
@@ -142,7 +142,7 @@ def plot_eigenvalues(
         raise ValueError(f"color must be one colour or one per set ({len(sets)}), got {len(colors)}")
     columns = min(len(sets), columns)
     rows = math.ceil(len(sets) / columns)
-    fig, axes = plt.subplots(rows, columns, figsize=(1.9 * columns, 2.0 * rows + 0.3), squeeze=False,
+    fig, axes = plt.subplots(rows, columns, figsize=(fitted_width(1.9 * columns), 2.0 * rows + 0.3), squeeze=False,
                              layout="constrained", sharex=True, sharey=True)
     for index, (ax, values) in enumerate(zip(axes.flat, sets)):
         complex_plane(ax, title=titles[index] if titles is not None else None, xlabel="", ylabel="")

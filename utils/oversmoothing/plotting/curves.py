@@ -11,7 +11,7 @@ from matplotlib.figure import Figure
 
 from .._validation import check_choice
 from ..metrics import METRICS
-from .style import color_for
+from .style import color_for, fitted_width
 
 LOG_SCALE_METRICS = frozenset({"hc_dc_ratio", "consensus_distance", "rank_one_residual", "sigma_ratio"})
 """Metrics drawn on a log y-axis by default: they decay to zero."""
@@ -20,7 +20,7 @@ LOG_SCALE_METRICS = frozenset({"hc_dc_ratio", "consensus_distance", "rank_one_re
 def _metric_axes(metrics: Sequence[str], axes: Sequence[Axes] | None) -> list[Axes]:
     """One panel per metric: ``axes`` checked, or a new row of panels."""
     if axes is None:
-        _, created = plt.subplots(1, len(metrics), figsize=(3.3 * len(metrics), 3.0), squeeze=False,
+        _, created = plt.subplots(1, len(metrics), figsize=(fitted_width(3.3 * len(metrics)), 3.0), squeeze=False,
                                   layout="constrained")
         return list(created[0])
     if len(axes) != len(metrics):

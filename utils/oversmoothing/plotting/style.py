@@ -17,6 +17,17 @@ EXTRA_COLORS: tuple[str, ...] = ("#cc79a7", "#e69f00", "#999933", "#882255")
 """Colours for curves that are not a regime, in order: reddish purple, orange, olive, wine. None shares a hue with
 a regime colour (sky blue would pass for the sharpening blue, black for the baseline grey)."""
 
+MAX_FIGURE_WIDTH: float = 10.5
+"""Inches. The book's column is about 760 px wide at 1,400 px; a figure of this width at the style's 110 dpi is
+shown at no less than about two thirds of its pixels, so its 10-point text stays above 9 px. The page checks
+(``tests/book/test_html.py``) fail on a figure shown below 60 % of its width."""
+
+
+def fitted_width(width: float) -> float:
+    """``width`` (inches) capped at :data:`MAX_FIGURE_WIDTH`: many panels get narrower rather than the text smaller."""
+    return min(width, MAX_FIGURE_WIDTH)
+
+
 BOOK_STYLE: dict[str, object] = {
     "figure.facecolor": "white",
     "axes.facecolor": "white",
