@@ -231,3 +231,19 @@ def test_digit_and_folder_images(tmp_path):
         load_images(empty)
     with pytest.raises(FileNotFoundError):
         load_images(tmp_path / "missing")
+
+
+def test_load_pretrained_names_what_is_wrong_with_a_model_folder(tmp_path):
+    config = transformers.BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=16)
+    (tmp_path / "vocab.txt").write_text("[PAD]\n[UNK]\n[CLS]\n[SEP]\n")
+    (tmp_path / "model.safetensors").write_bytes(b"not safetensors")
+    (tmp_path / "config.json").write_text("not json")
+    with pytest.raises(adapters.ModelNotAvailableError, match=r"model folder .*: config.json cannot be read"):
+        adapters.load_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text('{"hidden_size": 8}')
+    with pytest.raises(adapters.ModelNotAvailableError, match="config.json is not a model's config"):
+        adapters.load_pretrained(tmp_path)
+    (tmp_path / "config.json").write_text(config.to_json_string())
+    with pytest.raises(adapters.ModelNotAvailableError, match=r"the weights of .* cannot be loaded \(.*header"):
+        adapters.load_pretrained(tmp_path)

@@ -11,6 +11,7 @@ import sys
 import pytest
 import torch
 
+import oversmoothing
 from oversmoothing import cli
 from oversmoothing.experiments import EXPERIMENTS, load_result
 from oversmoothing.models import CharTransformer, TransformerConfig, VisionTransformer
@@ -77,6 +78,95 @@ def test_uncached_model_offline_fails_at_once(tmp_path, monkeypatch, capsys):
     assert "not in the local Hugging Face cache" in capsys.readouterr().err
 
 
+@pytest.fixture(scope="module")
+def tiny_bert_folder(tmp_path_factory):
+    """A tiny random BERT saved without its tokenizer (config.json and model.safetensors only)."""
+    import transformers
+
+    folder = tmp_path_factory.mktemp("tiny-bert")
+    config = transformers.BertConfig(vocab_size=64, hidden_size=8, num_hidden_layers=1, num_attention_heads=2,
+                                     intermediate_size=16, max_position_embeddings=16)
+    transformers.BertModel(config).save_pretrained(folder)
+    return folder
+
+
+def _train_run(folder):
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(b"")
+    (folder / "history.json").write_text("{}")
+
+
+@needs_audit
+@pytest.mark.parametrize("case, message", [
+    ("train", "holds a run of 'oversmoothing train' (model.safetensors, history.json), not a Hugging Face model: "
+              "it has no config.json"),
+    ("empty", "is empty; a Hugging Face model folder holds config.json, the weights"),
+    ("config only", "has no weights (model.safetensors or pytorch_model.bin)"),
+    ("no tokenizer", "has no tokenizer files (one of tokenizer.json, vocab.txt"),
+])
+def test_audit_of_a_folder_that_is_not_a_complete_model_says_what_is_missing(case, message, tiny_bert_folder,
+                                                                             tmp_path, capsys):
+    folder = tmp_path / "model"
+    if case == "train":
+        _train_run(folder)
+    elif case == "empty":
+        folder.mkdir()
+    elif case == "config only":
+        folder.mkdir()
+        (folder / "config.json").write_text((tiny_bert_folder / "config.json").read_text())
+    else:
+        folder = tiny_bert_folder
+    status = cli.main(["audit", str(folder), "--out", str(tmp_path / "o"), "--no-progress"])
+    error = capsys.readouterr().err
+    assert status == 2 and error.count("\n") == 1, error  # one line, no traceback
+    assert error.startswith(f"oversmoothing audit: error: model folder {str(folder)!r}") and message in error
+
+
+@needs_audit
+@pytest.mark.parametrize("flag, make, message", [
+    ("--texts", lambda path: path.mkdir(), "is a folder; give a text file"),
+    ("--texts", lambda path: path.write_bytes("caf\xe9\n".encode("latin-1")), "is not UTF-8 text (byte 3"),
+    ("--texts", lambda path: path.write_bytes(b"\x89PNG\r\n\x1a\n\x00"), "is not UTF-8 text (byte 0"),
+    ("--images", lambda path: path.write_text("a file"), "is a file; give a folder of images"),
+])
+def test_audit_names_an_unusable_input_file(flag, make, message, tmp_path, capsys):
+    path = tmp_path / "input"
+    make(path)
+    try:
+        status = cli.main(["audit", flag, str(path), "--out", str(tmp_path / "o"), "--no-progress"])
+    except SystemExit as exit_info:
+        status = exit_info.code
+    last = capsys.readouterr().err.splitlines()[-1]
+    assert status == 2 and last.startswith("oversmoothing audit: error: ")
+    assert flag in last and repr(str(path)) in last and message in last
+
+
+@needs_audit
+def test_audit_warns_when_threads_exceed_the_cores(tmp_path, capsys):
+    from oversmoothing._cli_checks import usable_cores
+
+    texts = tmp_path / "latin1.txt"
+    texts.write_bytes(b"caf\xe9\n")  # fails at once after the warning, before any model loads
+    threads = usable_cores() + 1
+    assert cli.main(["audit", "--texts", str(texts), "--threads", str(threads), "--out", str(tmp_path / "o")]) == 2
+    assert f"warning: --threads {threads} exceeds the {threads - 1} CPU cores" in capsys.readouterr().err
+
+
+@needs_audit
+def test_audit_device_follows_oversmoothing_device(monkeypatch, capsys):
+    assert cli.build_parser().parse_args(["audit"]).device is None
+    monkeypatch.setenv("OVERSMOOTHING_DEVICE", "tpu")
+    with pytest.raises(SystemExit):
+        cli.main(["audit"])
+    assert "argument --device: OVERSMOOTHING_DEVICE='tpu' is not a device" in capsys.readouterr().err
+
+
+def test_version(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["--version"])
+    assert exit_info.value.code == 0 and capsys.readouterr().out.strip() == f"oversmoothing {oversmoothing.__version__}"
+
+
 @needs_audit
 def test_module_entry_point_prints_help():
     result = subprocess.run([sys.executable, "-m", "oversmoothing.cli", "audit", "--help"], capture_output=True,
@@ -137,9 +227,20 @@ def test_train_command_cuts_mnist1d_signals_into_patches_of_one_row(tmp_path):
     (["--data", "digits", "--model", "char"], "does not fit --data digits"),
     (["--data", "cifar10"], "argument --data-root"),
     (["--data", "digits", "--epochs", "0"], "expected a positive integer"),
-    (["--data", "digits", "--lr", "-1"], "expected a positive number"),
+    (["--data", "digits", "--lr", "-1"], "argument --lr: expected a number in (0, 1], got '-1'"),
+    (["--data", "digits", "--lr", "1e6"], "argument --lr: expected a number in (0, 1], got '1e6'"),
+    (["--data", "digits", "--lr", "nan"], "argument --lr: expected a number in (0, 1]"),
+    (["--data", "digits", "--weight-decay", "2"], "argument --weight-decay: expected a number in [0, 1]"),
+    (["--data", "digits", "--label-smoothing", "1"], "argument --label-smoothing: expected a number in [0, 1)"),
+    (["--data", "digits", "--seed", "-1"], "argument --seed: expected an integer in [0, 4294967295]"),
+    (["--data", "digits", "--metrics-every", "-1"], "argument --metrics-every: expected a non-negative integer"),
     (["--data", "digits", "--dim", "10", "--heads", "4"], "divisible"),
-    (["--data", "digits", "--warmup", "1.5"], "warmup_fraction"),
+    (["--data", "digits", "--warmup", "1.5"], "argument --warmup: expected a number in [0, 1)"),
+    (["--data", "digits", "--batch-size", "5000"], "argument --batch-size: 5000 is more than the 1346 training"),
+    (["--data", "digits", "--batch-size", "64", "--limit", "32"], "training examples that --limit keeps"),
+    (["--data", "shakespeare", "--context", "200000"], "argument --context: a window of 200000 characters"),
+    (["--data", "shakespeare", "--context", "100000", "--batch-size", "16"],
+     "argument --batch-size: 16 is more than the 9 training windows of 100000 characters"),
     (["--data", "shakespeare", "--value-map", "attnscale"], "causal"),
     (["--data", "digits", "--value-map", "lowpass"], "invalid choice"),
     (["--data", "digits", "--device", "tpu"], "device"),
@@ -150,13 +251,59 @@ def test_train_command_rejects_bad_arguments(arguments, message, tmp_path, capsy
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", *arguments, *out])
     assert exit_info.value.code == 2
-    assert message in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert message in error and error.splitlines()[-1].startswith("oversmoothing train: error: ")
 
 
-def test_train_command_reports_missing_cifar_files(tmp_path, capsys):
+def test_train_command_reports_missing_cifar_files_with_the_flags(tmp_path, capsys):
     status = cli.main(["train", "--data", "cifar100", "--data-root", str(tmp_path / "none"), "--out", str(tmp_path)])
     assert status == 2
-    assert "oversmoothing train: error:" in capsys.readouterr().err
+    error = capsys.readouterr().err
+    assert error.startswith(f"oversmoothing train: error: --data-root {str(tmp_path / 'none')!r} lacks "
+                            "cifar-100-python/meta and 2 more of its files; add --download") and error.count("\n") == 1
+    assert "download=True" not in error and "point --data-root at the folder" in error
+
+
+def test_train_command_refuses_a_run_that_the_memory_cannot_hold(tmp_path, monkeypatch, capsys):
+    from oversmoothing import _cli_checks
+
+    monkeypatch.setattr(_cli_checks, "available_memory", lambda device: 10**6)
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["train", "--data", "shakespeare", "--out", str(tmp_path), *SMALL])
+    assert exit_info.value.code == 2
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert error.startswith("oversmoothing train: error: arguments --batch-size, --context, --dim, --depth: the run "
+                            "needs about ")
+    assert error.endswith("MB of memory, but cpu has 1.0 MB available; lower one of them")
+
+
+def test_train_command_announces_a_slow_run_before_its_first_step(tmp_path, monkeypatch, capsys):
+    from oversmoothing import training
+
+    def stop(*args, **kwargs):
+        raise ValueError("stopped by the test before training")
+
+    monkeypatch.setattr(training, "train", stop)
+    status = cli.main(["train", "--data", "shakespeare", "--context", "100000", "--batch-size", "4", "--out",
+                       str(tmp_path), "--device", "cpu"])
+    printed = capsys.readouterr()
+    assert status == 2 and "stopped by the test" in printed.err
+    assert ("warning: each training step takes about 1.2e+14 floating-point operations (the attention grows with the "
+            "square of --context), roughly 21 minutes on one CPU core, and the run has 20 steps") in printed.err
+    plan = "training char on shakespeare (cpu): 9 training and 1 test examples, 2 steps per epoch, 20 steps"
+    assert plan in printed.out
+
+
+def test_train_command_reports_a_diverging_run_in_one_line(tmp_path, monkeypatch, capsys):
+    from oversmoothing import training
+
+    def diverge(*args, **kwargs):
+        raise FloatingPointError("training loss became nan in epoch 1: the run diverged; lower the learning rate")
+
+    monkeypatch.setattr(training, "train", diverge)
+    assert cli.main(["train", "--data", "digits", "--lr", "1", "--out", str(tmp_path), *SMALL]) == 2
+    assert capsys.readouterr().err == ("oversmoothing train: error: training loss became nan in epoch 1: the run "
+                                       "diverged; lower the learning rate\n")
 
 
 # --- experiment -------------------------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+import re
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -366,6 +368,33 @@ def test_layer_metrics_unknown_metric():
         layer_metrics(hidden_states(), metrics=["mean_cosine", "bogus"])
 
 
+def test_layer_metrics_takes_a_single_name_as_a_string():
+    states = hidden_states()
+    pd.testing.assert_frame_equal(layer_metrics(states, metrics="mean_cosine"),
+                                  layer_metrics(states, metrics=["mean_cosine"]))
+
+
+@pytest.mark.parametrize("metrics, error, match", [
+    ([], ValueError, "metrics must name at least one"),
+    (3, TypeError, "metrics must be a name or a sequence of names"),
+    ({"mean_cosine"}, TypeError, "metrics must be a name or a sequence of names"),
+    ("m", ValueError, r"metrics='m' is not one of"),
+])
+def test_layer_metrics_rejects_bad_metric_lists(metrics, error, match):
+    with pytest.raises(error, match=match):
+        layer_metrics(hidden_states(), metrics=metrics)
+
+
+def test_excluding_every_token_is_refused_naming_exclude():
+    states = hidden_states(n=3)
+    with pytest.raises(ValueError, match=r"exclude=\[0, 1, 2\] removes all 3 tokens"):
+        select_tokens(states, [0, 1, 2])
+    with pytest.raises(ValueError, match=r"exclude=\[0, 1, 2\] removes all 3 tokens"):
+        layer_metrics(states, exclude=[0, 1, 2])
+    with pytest.raises(ValueError, match=r"exclude=\[0, -1\] leaves 1 of the 3 tokens"):
+        layer_metrics(states, exclude=[0, -1])
+
+
 def test_layer_metrics_bad_input():
     with pytest.raises(TypeError, match="hidden_states"):
         layer_metrics([])
@@ -709,3 +738,21 @@ def test_measured_regime_reads_the_regime_off_the_hc_dc_curve():
         measured_regime(smoothing[:2])
     with pytest.raises(ValueError, match="positive"):
         measured_regime(smoothing, gap_tolerance=0)
+
+
+# --------------------------------------------------------------------------------------------
+# the README's first example
+# --------------------------------------------------------------------------------------------
+
+
+def test_the_readme_first_example_runs_and_shows_the_tokens_aligning(capsys):
+    readme = Path(__file__).resolve().parents[1] / "README.md"
+    found = re.search(r"## The package\n\n```python\n(.*?)```", readme.read_text(encoding="utf-8"), re.S)
+    assert found, "README.md lost its first example under '## The package'"
+    namespace: dict[str, object] = {}
+    with torch.random.fork_rng():  # the example seeds the global generator
+        exec(compile(found.group(1), str(readme), "exec"), namespace)
+    assert "mean_cosine" in capsys.readouterr().out
+    table = layer_metrics(namespace["states"])
+    assert abs(table.mean_cosine.iloc[0]) < 0.02 and table.mean_cosine.iloc[-1] > 0.3  # the tokens align with depth
+    assert table.hc_dc_ratio.iloc[-1] < table.hc_dc_ratio.iloc[0] / 3

@@ -253,6 +253,48 @@ def test_bad_inputs():
         spectrum.update_eigenvalues(torch.eye(3, dtype=torch.long), torch.eye(2))
 
 
+def test_attention_with_a_negative_entry_is_refused():
+    attention = torch.tensor([[1.5, -0.5], [0.5, 0.5]], dtype=torch.float64)  # rows sum to 1, one entry < 0
+    with pytest.raises(ValueError, match=r"row-stochastic, so nonnegative; its smallest entry is -0.5"):
+        spectrum.dominant_mode(attention, torch.eye(2, dtype=torch.float64))
+
+
+def test_batch_shapes_that_do_not_broadcast_name_both_arguments():
+    attention = torch.full((3, 4, 4), 0.25, dtype=torch.float64)
+    value_output = torch.eye(2, dtype=torch.float64).expand(2, 2, 2)
+    message = (r"the batch shapes \(3,\) and \(2,\) of attention of shape \(3, 4, 4\) and value_output of shape "
+               r"\(2, 2, 2\) do not broadcast")
+    for function in (spectrum.dominant_mode, spectrum.update_eigenvalues):
+        with pytest.raises(ValueError, match=message):
+            function(attention, value_output)
+    with pytest.raises(ValueError, match="attention_eigenvalues of shape"):
+        spectrum.dominant_mode_from_spectra(torch.ones(3, 4), torch.ones(2, 2), torch.zeros(3, dtype=torch.long))
+    x = torch.ones(5, 4, 2, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"x of shape \(5, 4, 2\) do not broadcast"):
+        spectrum.power_iteration(attention, value_output[0], x, 3)
+    with pytest.raises(ValueError, match=r"x must have shape \(\.\.\., n, d\) = \(\.\.\., 4, 2\)"):
+        spectrum.mode_coordinates(attention, value_output[0], torch.ones(4, 3, dtype=torch.float64))
+
+
+@pytest.mark.parametrize("attention_min", [1.5, -1.2, float("nan"), torch.tensor([0.2, 2.0])])
+def test_phase_condition_needs_attention_min_in_minus_one_to_one(attention_min):
+    for function in (spectrum.phase_condition, spectrum.endpoint_gap):
+        with pytest.raises(ValueError, match=r"attention_min must lie in \[-1, 1\]"):
+            function(torch.tensor(0.5 + 0.1j), attention_min)
+
+
+def test_phase_condition_accepts_the_ends_of_the_interval():
+    values = torch.tensor([0.5 + 0.1j, -1.5 + 0.2j])  # cos(theta) > 0, and cos(theta) > -r with r > 1
+    assert spectrum.phase_condition(values, -1.0).tolist() == [True, False]  # cos(theta) > 0
+    assert spectrum.phase_condition(values, 1.0).tolist() == [True, True]    # cos(theta) > -r
+
+
+def test_the_theory_is_exported_at_the_top_level():
+    for name in spectrum.__all__:
+        assert getattr(ovs, name) is getattr(spectrum, name) and name in ovs.__all__
+    assert {"dominant_mode", "update_eigenvalues", "phase_condition"} <= set(spectrum.__all__)
+
+
 def test_power_iteration_matches_the_stack_direction_and_growth():
     generator = torch.Generator().manual_seed(5)
     attention = gen.softmax_attention(5, generator=generator)

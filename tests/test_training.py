@@ -251,6 +251,32 @@ def test_train_rejects_bad_data_and_arguments():
         train(small_vit(), data, data, {"epochs": 1}, device="cpu")
 
 
+def test_the_progress_bar_shows_before_the_first_metrics_and_step(monkeypatch, capsys):
+    from oversmoothing.training import loop
+
+    def slow_metrics(*args, **kwargs):  # stands for a first metrics pass that takes minutes
+        raise RuntimeError("stopped in the first metrics pass")
+
+    monkeypatch.setattr(loop, "_layer_rows", slow_metrics)
+    data = templates_task(64)
+    with pytest.raises(RuntimeError, match="first metrics pass"):
+        train(small_vit(), data, data, quick_config(epochs=2, progress=True), device="cpu",
+              metric_inputs=data.inputs[:4])
+    assert "0/4" in capsys.readouterr().err  # 2 epochs of 64 // 32 steps, shown at once
+
+
+def test_a_diverging_run_says_to_lower_the_learning_rate(monkeypatch):
+    from oversmoothing.training import loop
+
+    def nan_loss(logits, targets, *args, **kwargs):
+        return logits.sum() * float("nan")
+
+    monkeypatch.setattr(loop, "cross_entropy_loss", nan_loss)
+    data = templates_task(64)
+    with pytest.raises(FloatingPointError, match=r"the run diverged; lower the learning rate \(now 0.01\)"):
+        train(small_vit(), data, data, quick_config(epochs=1), device="cpu")
+
+
 def test_history_json_rejects_other_files(tmp_path):
     path = tmp_path / "other.json"
     path.write_text('{"epochs": []}')

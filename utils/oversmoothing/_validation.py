@@ -81,6 +81,30 @@ def check_positive(value: object, name: str) -> float:
     return float(value)
 
 
+def interval(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> str:
+    """The interval ``[low, high]`` in writing, with a round bracket at an open end: ``interval(0, 1, low_open=True)``
+    is ``'(0, 1]'``."""
+    return f"{'(' if low_open else '['}{low:g}, {high:g}{')' if high_open else ']'}"
+
+
+def check_real(value: object, name: str, low: float, high: float, *, low_open: bool = False,
+               high_open: bool = False) -> float:
+    """Check that ``value`` is a finite real number (a bool is not) in the interval from ``low`` to ``high``, each
+    end open or closed, and return it as a float.
+
+    Raises:
+        ValueError: naming ``name`` and the :func:`interval`.
+    """
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
+    too_low = value <= low if low_open else value < low
+    too_high = value >= high if high_open else value > high
+    if too_low or too_high:
+        where = interval(low, high, low_open=low_open, high_open=high_open)
+        raise ValueError(f"{name} must lie in {where}, got {value!r}")
+    return float(value)
+
+
 def check_seeds(seeds: object, name: str = "seeds", *, allow_empty: bool = False) -> tuple[int, ...]:
     """Check that ``seeds`` is a sequence of non-negative ints (non-empty unless ``allow_empty``) and return
     it as a tuple.

@@ -11,7 +11,13 @@ trains one of the book's small models and writes ``model.safetensors`` and ``his
 ``torchrun`` it trains data-parallel.
 
 ``oversmoothing experiment NAME --profile quick|full --out DIR`` runs a registered experiment of the book and
-writes ``DIR/NAME-PROFILE.json`` (``--list`` names them). Run ``oversmoothing COMMAND --help`` for every option.
+writes ``DIR/NAME-PROFILE.json`` (``--list`` names them). Run ``oversmoothing COMMAND --help`` for every option,
+``oversmoothing --version`` for the package's version.
+
+A mistake in the arguments ends in a one-line ``oversmoothing COMMAND: error: ...`` (after the usage line for
+an argument that argparse or a check of the sizes rejects) and exit status 2, never in a traceback: an
+out-of-range number, a model folder without config, weights or tokenizer, a text file that is not UTF-8,
+missing CIFAR files, a context or batch that the data or the memory cannot hold, a run that diverges.
 """
 
 from __future__ import annotations
@@ -20,40 +26,86 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ._validation import check_real, interval
+
+if TYPE_CHECKING:  # the command imports torch and the models only when it runs
+    import torch
+    from torch import nn
+
+    from ._cli_checks import TrainingStep
+    from .datasets import ArrayDataset, DataSplits
+    from .models import TransformerConfig
 
 __all__ = ["build_parser", "main"]
 
+MAX_SEED = 2**32 - 1
+"""The largest ``--seed`` (NumPy's seeds are 32-bit)."""
 
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+METRIC_INPUTS = 128
+"""Test examples on which ``train`` records the per-layer metrics."""
+
+VAL_FRACTION = 0.1
+"""Share of the Shakespeare text that ``train`` holds out for testing (its end)."""
 
 
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
-    return value
+def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum`` (``0`` or ``1``), at most ``maximum`` when given."""
+    kind = (f"an integer in [{minimum}, {maximum}]" if maximum is not None
+            else {0: "a non-negative integer", 1: "a positive integer"}[minimum])
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {text!r}") from None
+        if value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {kind}, got {value}")
+        return value
+
+    return parse
+
+
+def _number(low: float, high: float, *, low_open: bool = False, high_open: bool = False) -> Callable[[str], float]:
+    """An argparse type: a finite number in the interval from ``low`` to ``high`` (each end open or closed)."""
+    where = interval(low, high, low_open=low_open, high_open=high_open)
+
+    def parse(text: str) -> float:
+        try:
+            return check_real(float(text), "value", low, high, low_open=low_open, high_open=high_open)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number in {where}, got {text!r}") from None
+
+    return parse
+
+
+_positive_int = _integer(1)
+
+
+def _error(command: str, message: str) -> int:
+    """Print ``oversmoothing COMMAND: error: MESSAGE`` on stderr and return the exit status 2."""
+    print(f"oversmoothing {command}: error: {message}", file=sys.stderr)
+    return 2
+
+
+def _warn(command: str, message: str) -> None:
+    """Print ``oversmoothing COMMAND: warning: MESSAGE`` on stderr."""
+    print(f"oversmoothing {command}: warning: {message}", file=sys.stderr)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``oversmoothing`` command."""
+    from . import __version__
     from .adapters import DEFAULT_MODEL
 
     parser = argparse.ArgumentParser(
         prog="oversmoothing",
         description="Tools of the book 'Do Transformers Oversmooth? Theory you can run'.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     audit = commands.add_parser(
         "audit",
@@ -78,19 +130,22 @@ def build_parser() -> argparse.ArgumentParser:
                         help="folder of PNG/JPEG images for a vision model (default: scikit-learn digits)")
     audit.add_argument("--out", type=Path, default=Path("audit"), metavar="DIR",
                        help="output folder for report.json and the figures (default: ./audit)")
-    audit.add_argument("--device", default="cpu", help="torch device: cpu, cuda, cuda:N or mps (default: cpu)")
+    audit.add_argument("--device", help="torch device: cpu, cuda, cuda:N or mps (default: OVERSMOOTHING_DEVICE, "
+                                        "else CUDA, MPS or CPU)")
     audit.add_argument("--max-texts", type=_positive_int, default=256, metavar="N",
                        help="audit at most N inputs (texts or images; default: 256)")
     audit.add_argument("--batch-size", type=_positive_int, default=64, metavar="N",
                        help="inputs per forward pass (default: 64)")
     audit.add_argument("--threads", type=_positive_int, default=1, metavar="N",
-                       help="torch CPU threads (default: 1, fastest for the many small eigenproblems)")
+                       help="torch CPU threads, at most the cores this process may use (default: 1, fastest for "
+                            "the many small eigenproblems); more than the cores gives a warning")
     audit.add_argument("--exclude-special", action="store_true",
                        help="leave special tokens ([CLS], [SEP], class tokens) out of the metrics")
     audit.add_argument("--offline", action="store_true",
                        help="never contact the Hugging Face Hub (same as HF_HUB_OFFLINE=1)")
     audit.add_argument("--no-figures", action="store_true", help="write report.json only")
     audit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    audit.set_defaults(command_parser=audit)
     _add_train_parser(commands)
     _add_experiment_parser(commands)
     return parser
@@ -110,6 +165,11 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
             "(losses, accuracies, per-layer smoothing metrics) into --out. Launch with "
             "'torchrun --nproc_per_node N -m oversmoothing.cli train ...' for data parallelism."
         ),
+        epilog=(
+            "Before training, the sizes are checked: --batch-size against the training examples, --context against "
+            "the text, and the memory one step needs (estimated) against what the device has; a step that would "
+            "take long on a CPU is announced. A progress bar shows from the start (hide it with --no-progress)."
+        ),
     )
     train.add_argument("--data", required=True, choices=DATASETS, help="the dataset")
     train.add_argument("--model", choices=("vit", "char"),
@@ -123,18 +183,24 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--patch-size", type=_positive_int, metavar="P",
                        help="ViT patch side (patch width for MNIST-1D; default: 2 digits, 4 MNIST-1D and CIFAR)")
     train.add_argument("--context", type=_positive_int, default=64, metavar="N",
-                       help="characters per window of the character model (default: 64)")
+                       help="characters per window of the character model, fewer than the held-out tenth of the "
+                            "text (default: 64)")
     train.add_argument("--epochs", type=_positive_int, default=10, metavar="E", help="default: 10")
-    train.add_argument("--batch-size", type=_positive_int, default=128, metavar="B", help="default: 128")
-    train.add_argument("--lr", type=_positive_float, default=1e-3, help="peak learning rate (default: 1e-3)")
-    train.add_argument("--weight-decay", type=float, default=0.05, help="AdamW weight decay (default: 0.05)")
-    train.add_argument("--warmup", type=float, default=0.1, metavar="FRACTION",
-                       help="share of the steps spent warming up (default: 0.1)")
-    train.add_argument("--label-smoothing", type=float, default=0.0, metavar="EPSILON", help="default: 0")
-    train.add_argument("--seed", type=int, default=0, help="seed of the weights and the data order (default: 0)")
+    train.add_argument("--batch-size", type=_positive_int, default=128, metavar="B",
+                       help="examples per step, at most the training examples (default: 128)")
+    train.add_argument("--lr", type=_number(0, 1, low_open=True), default=1e-3,
+                       help="peak learning rate of AdamW, in (0, 1] (default: 1e-3)")
+    train.add_argument("--weight-decay", type=_number(0, 1), default=0.05,
+                       help="AdamW weight decay, in [0, 1] (default: 0.05)")
+    train.add_argument("--warmup", type=_number(0, 1, high_open=True), default=0.1, metavar="FRACTION",
+                       help="share of the steps spent warming up, in [0, 1) (default: 0.1)")
+    train.add_argument("--label-smoothing", type=_number(0, 1, high_open=True), default=0.0, metavar="EPSILON",
+                       help="in [0, 1) (default: 0)")
+    train.add_argument("--seed", type=_integer(0, MAX_SEED), default=0,
+                       help=f"seed of the weights and the data order, in [0, {MAX_SEED}] (default: 0)")
     train.add_argument("--limit", type=_positive_int, metavar="N",
                        help="use a seeded random subset of at most N training and N test examples (a quick trial)")
-    train.add_argument("--metrics-every", type=int, default=0, metavar="E",
+    train.add_argument("--metrics-every", type=_integer(0), default=0, metavar="E",
                        help="per-layer metrics every E epochs (default: 0, before and after training only)")
     train.add_argument("--data-root", type=Path, metavar="DIR", help="folder of the CIFAR files (cifar10, cifar100)")
     train.add_argument("--download", action="store_true", help="download CIFAR into --data-root when missing")
@@ -142,6 +208,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--compile", action="store_true", help="torch.compile the model (for long CUDA runs)")
     train.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    train.set_defaults(command_parser=train)
 
 
 def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
@@ -159,54 +226,68 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     experiment.add_argument("--device", help="torch device (default: OVERSMOOTHING_DEVICE, else CUDA, MPS or CPU)")
     experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                             help="output folder (default: ./results)")
+    experiment.set_defaults(command_parser=experiment)
 
 
 def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from ._cli_checks import usable_cores
     from .runtime import get_device, torch_threads
 
     try:
         device = get_device(args.device)
     except ValueError as err:
         parser.error(f"argument --device: {err}")
-    if args.texts is not None and not args.texts.is_file():
-        parser.error(f"argument --texts: file {os.fspath(args.texts)!r} does not exist")
-    if args.images is not None and not args.images.is_dir():
-        parser.error(f"argument --images: folder {os.fspath(args.images)!r} does not exist")
+    _check_input_path(parser, "--texts", args.texts, folder=False)
+    _check_input_path(parser, "--images", args.images, folder=True)
     if args.out.exists() and not args.out.is_dir():
         parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
+    cores = usable_cores()
+    if args.threads > cores:
+        _warn("audit", f"--threads {args.threads} exceeds the {cores} CPU cores this process may use; the threads "
+                       "will compete for them and run slower, not faster")
 
     with torch_threads(args.threads):  # small eigenproblems: one thread is fastest, and never oversubscribes
         return _audit_with(args, parser, device)
 
 
-def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device) -> int:
+def _check_input_path(parser: argparse.ArgumentParser, flag: str, path: Path | None, folder: bool) -> None:
+    """Reject an input ``path`` that does not exist, or is a file where a folder is needed (or the reverse)."""
+    if path is None or (path.is_dir() if folder else path.is_file()):
+        return
+    wanted = "a folder of images" if folder else "a text file, one sentence a line"
+    if path.exists():
+        parser.error(f"argument {flag}: {os.fspath(path)!r} is a {'file' if folder else 'folder'}; give {wanted}")
+    parser.error(f"argument {flag}: {'folder' if folder else 'file'} {os.fspath(path)!r} does not exist")
+
+
+def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device: torch.device) -> int:
     from . import adapters
     from .audit import audit
-    from .datasets import digit_images, load_images, load_sentences
+    from .datasets import load_sentences
     from .plotting import save_audit_figures
 
     start = time.perf_counter()
+    try:  # the texts first: a file that cannot be read fails before the model's slow load
+        texts = load_sentences(args.texts, limit=args.max_texts) if args.texts is not None else None
+    except UnicodeDecodeError as err:
+        return _error("audit", f"--texts {os.fspath(args.texts)!r} is not UTF-8 text (byte {err.start}: {err.reason}); "
+                               "save it as UTF-8, one sentence a line")
+    except (OSError, ValueError) as err:
+        return _error("audit", str(err))
     try:
         loaded = adapters.load_pretrained(args.model, device=device, offline=True if args.offline else None)
     except adapters.ModelNotAvailableError as err:
-        print(f"oversmoothing audit: error: {err}", file=sys.stderr)
-        return 2
+        return _error("audit", str(err))
     modality = loaded.architecture.modality
     if modality == "text" and args.images is not None:
         parser.error(f"argument --images: {args.model} is a text model; use --texts")
     if modality == "image" and args.texts is not None:
         parser.error(f"argument --texts: {args.model} is a vision model; use --images")
     try:
-        if modality == "text":
-            texts, images = load_sentences(args.texts, limit=args.max_texts), None
-        else:
-            size = int(loaded.model.config.image_size)
-            images = (load_images(args.images, limit=args.max_texts, size=size) if args.images is not None
-                      else digit_images(min(args.max_texts, 1797)))
-            texts = None
+        images = None if modality == "text" else _audit_images(args, int(loaded.model.config.image_size))
     except (OSError, ValueError) as err:
-        print(f"oversmoothing audit: error: {err}", file=sys.stderr)
-        return 2
+        return _error("audit", str(err))
+    texts = load_sentences(limit=args.max_texts) if modality == "text" and texts is None else texts
     loaded_at = time.perf_counter()
     report = audit(loaded, texts=texts, images=images, exclude_special=args.exclude_special,
                    batch_size=args.batch_size, progress=not args.no_progress, threads=None)
@@ -222,19 +303,50 @@ def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, devic
     return 0
 
 
-def _load_splits(args: argparse.Namespace, parser: argparse.ArgumentParser):
+def _audit_images(args: argparse.Namespace, size: int) -> torch.Tensor:
+    """The images of ``--images`` at the model's ``size``, or scikit-learn's digits: ``(N, C, H, W)``."""
+    from .datasets import digit_images, load_images
+
+    if args.images is not None:
+        return load_images(args.images, limit=args.max_texts, size=size)
+    return digit_images(min(args.max_texts, 1797))
+
+
+def _load_splits(args: argparse.Namespace, parser: argparse.ArgumentParser) -> DataSplits:
     from . import datasets
 
     if args.data in ("cifar10", "cifar100"):
         if args.data_root is None:
             parser.error(f"argument --data-root: --data {args.data} needs the folder of the CIFAR files")
+        if not args.download:
+            _check_cifar_files(args.data_root, args.data)
         return datasets.load_cifar_splits(args.data_root, args.data, download=args.download)
     if args.data == "shakespeare":
-        return datasets.char_splits(args.context)
+        text = datasets.load_corpus()
+        held_out = len(text) - int(len(text) * (1 - VAL_FRACTION))  # the test part, as char_splits cuts it
+        if args.context >= held_out:
+            parser.error(f"argument --context: a window of {args.context} characters (and the one it predicts) "
+                         f"does not fit the {held_out} held-out characters of the text; use at most {held_out - 1}")
+        return datasets.char_splits(args.context, val_fraction=VAL_FRACTION, text=text)
     return datasets.load_digits_splits() if args.data == "digits" else datasets.load_mnist1d_splits()
 
 
-def _limited(data, limit: int | None, seed: int):
+def _check_cifar_files(root: Path, name: str) -> None:
+    """Raise ``FileNotFoundError`` naming ``--data-root`` and ``--download`` when a CIFAR file is missing."""
+    from .datasets import CIFAR_RELEASES
+
+    release = CIFAR_RELEASES[name]
+    folder = root.expanduser() / release.folder
+    files = (release.meta_file, *release.train_files, *release.test_files)
+    missing = [file for file in files if not (folder / file).is_file()]
+    if missing:
+        raise FileNotFoundError(
+            f"--data-root {os.fspath(root)!r} lacks {release.folder}/{missing[0]}"
+            f"{f' and {len(missing) - 1} more of its files' if len(missing) > 1 else ''}; add --download to fetch "
+            f"the {name} archive, or point --data-root at the folder that holds the extracted {release.folder}/")
+
+
+def _limited(data: ArrayDataset, limit: int | None, seed: int) -> ArrayDataset:
     """At most ``limit`` examples of ``data``, a seeded random subset."""
     import torch
 
@@ -243,21 +355,76 @@ def _limited(data, limit: int | None, seed: int):
     return data.subset(torch.randperm(len(data), generator=torch.Generator().manual_seed(seed))[:limit])
 
 
-def _build_model(args: argparse.Namespace, splits):
-    from .experiments.vision import PATCHES
-    from .models import CharTransformer, TransformerConfig, VisionTransformer
+def _model_config(args: argparse.Namespace) -> TransformerConfig:
+    """The encoder's settings from ``--dim``, ``--depth``, ``--heads``, ``--norm`` and ``--value-map``."""
+    from .models import TransformerConfig
 
-    config = TransformerConfig(dim=args.dim, depth=args.depth, heads=args.heads, norm=args.norm,
-                               value_map=args.value_map, causal=args.model == "char")
-    if args.model == "char":
-        return CharTransformer(config, vocab_size=splits.num_classes, context=args.context), config
-    channels, height, width = splits.input_shape
+    return TransformerConfig(dim=args.dim, depth=args.depth, heads=args.heads, norm=args.norm,
+                             value_map=args.value_map, causal=args.model == "char")
+
+
+def _patch(args: argparse.Namespace, splits: DataSplits) -> int | tuple[int, int]:
+    """The ViT's patch: ``--patch-size``, or the vision experiment's for the data (4 x 4 for CIFAR)."""
+    from .experiments.vision import PATCHES
+
     if args.patch_size is None:
-        patch = PATCHES.get(args.data, 4)  # the vision experiment's patches; 4 x 4 for CIFAR
-    else:
-        patch = (1, args.patch_size) if height == 1 else args.patch_size
-    return VisionTransformer(config, image_size=(height, width), patch_size=patch, in_channels=channels,
-                             num_classes=splits.num_classes), config
+        return PATCHES.get(args.data, 4)
+    return (1, args.patch_size) if splits.input_shape[1] == 1 else args.patch_size
+
+
+def _build_model(args: argparse.Namespace, config: TransformerConfig, splits: DataSplits) -> nn.Module:
+    """The character model or the ViT that ``--model`` names, sized for ``splits``."""
+    from .models import CharTransformer, VisionTransformer
+
+    if args.model == "char":
+        return CharTransformer(config, vocab_size=splits.num_classes, context=args.context)
+    channels, height, width = splits.input_shape
+    return VisionTransformer(config, image_size=(height, width), patch_size=_patch(args, splits),
+                             in_channels=channels, num_classes=splits.num_classes)
+
+
+def _training_step(args: argparse.Namespace, config: TransformerConfig, splits: DataSplits, test_size: int,
+                   eval_batch: int, processes: int) -> TrainingStep:
+    """The :class:`~oversmoothing._cli_checks.TrainingStep` of this run, for the estimates."""
+    from ._cli_checks import TrainingStep
+
+    batches = dict(batch=args.batch_size // processes, eval_batch=min(eval_batch, test_size),
+                   metric_batch=min(METRIC_INPUTS, test_size))
+    if args.model == "char":
+        return TrainingStep(config, tokens=args.context, input_width=splits.num_classes, outputs=splits.num_classes,
+                            per_token=True, **batches)
+    channels, height, width = splits.input_shape
+    patch = _patch(args, splits)
+    patch_height, patch_width = patch if isinstance(patch, tuple) else (patch, patch)
+    return TrainingStep(config, tokens=1 + (height // patch_height) * (width // patch_width),
+                        input_width=channels * patch_height * patch_width, outputs=splits.num_classes,
+                        per_token=False, **batches)
+
+
+def _steps_per_epoch(args: argparse.Namespace, train_size: int) -> int:
+    """Optimiser steps per epoch: the last incomplete batch is dropped."""
+    return train_size // args.batch_size
+
+
+def _check_sizes(args: argparse.Namespace, parser: argparse.ArgumentParser, step: TrainingStep, train_size: int,
+                 device: torch.device) -> None:
+    """Refuse a batch larger than the training set or a run the memory cannot hold; warn about a slow step."""
+    from ._cli_checks import SLOW_STEP_SECONDS, available_memory, format_bytes, format_seconds
+
+    if args.batch_size > train_size:
+        unit = f"windows of {args.context} characters" if args.model == "char" else "examples"
+        parser.error(f"argument --batch-size: {args.batch_size} is more than the {train_size} training {unit}"
+                     f"{' that --limit keeps' if args.limit is not None else ''}; lower it")
+    needed, free = step.memory(), available_memory(device)
+    if free is not None and needed > free:
+        sizes = "--context, " if args.model == "char" else ""
+        parser.error(f"arguments --batch-size, {sizes}--dim, --depth: the run needs about {format_bytes(needed)} of "
+                     f"memory, but {device} has {format_bytes(free)} available; lower one of them")
+    if device.type == "cpu" and step.cpu_seconds() > SLOW_STEP_SECONDS:
+        growth = " (the attention grows with the square of --context)" if args.model == "char" else ""
+        steps = _steps_per_epoch(args, train_size) * args.epochs
+        _warn("train", f"each training step takes about {step.operations():.1e} floating-point operations{growth}, "
+                       f"roughly {format_seconds(step.cpu_seconds())} on one CPU core, and the run has {steps} steps")
 
 
 def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
@@ -278,22 +445,31 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
                              weight_decay=args.weight_decay, warmup_fraction=args.warmup,
                              label_smoothing=args.label_smoothing, seed=args.seed, compile=args.compile,
                              progress=not args.no_progress, metrics_every=args.metrics_every)
+        model_config = _model_config(args)
         seed_everything(args.seed)
         splits = _load_splits(args, parser)
-        model, model_config = _build_model(args, splits)
     except ValueError as err:
         parser.error(str(err))
     except OSError as err:
-        print(f"oversmoothing train: error: {err}", file=sys.stderr)
-        return 2
+        return _error("train", str(err))
     group = init_from_environment(device)
     train_set, test_set = _limited(splits.train, args.limit, args.seed), _limited(splits.test, args.limit, args.seed)
+    step = _training_step(args, model_config, splits, len(test_set), config.eval_batch_size, group.world_size)
+    _check_sizes(args, parser, step, len(train_set), device)
     try:
-        history = train(model, train_set, test_set, config, device=device, metric_inputs=test_set.inputs[:128],
-                        metric_exclude=[0] if args.model == "vit" else None)
+        model = _build_model(args, model_config, splits)
     except ValueError as err:
-        print(f"oversmoothing train: error: {err}", file=sys.stderr)
-        return 2
+        parser.error(str(err))
+    if group.is_main:
+        steps = _steps_per_epoch(args, len(train_set))
+        print(f"training {args.model} on {args.data} ({device}): {len(train_set)} training and {len(test_set)} test "
+              f"examples, {steps} steps per epoch, {steps * args.epochs} steps", flush=True)
+    try:
+        history = train(model, train_set, test_set, config, device=device,
+                        metric_inputs=test_set.inputs[:METRIC_INPUTS],
+                        metric_exclude=[0] if args.model == "vit" else None)
+    except (ValueError, FloatingPointError) as err:  # FloatingPointError: the run diverged
+        return _error("train", str(err))
     if not group.is_main:
         return 0
     history.config.update(model=asdict(model_config), data=args.data, arguments=_arguments(args))
@@ -338,16 +514,10 @@ def _run_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oversmoothing`` command; returns the exit status."""
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.command == "audit":
-        return _run_audit(args, parser)
-    if args.command == "train":
-        return _run_train(args, parser)
-    if args.command == "experiment":
-        return _run_experiment(args, parser)
-    parser.error(f"unknown command {args.command!r}")  # pragma: no cover - argparse rejects it first
-    return 2
+    args = build_parser().parse_args(argv)
+    parser = vars(args).pop("command_parser")  # the command's own parser: its errors say 'oversmoothing COMMAND'
+    run = {"audit": _run_audit, "train": _run_train, "experiment": _run_experiment}[args.command]
+    return run(args, parser)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -66,6 +66,10 @@ def select_tokens(x: torch.Tensor, exclude: Sequence[int] | None = None) -> torc
 
     Returns:
         Shape ``(..., n - len(set(exclude)), d)``.
+
+    Raises:
+        TypeError: ``exclude`` is not a sequence of ints.
+        ValueError: an index is out of range, or ``exclude`` names every token.
     """
     x = check_tokens(x, finite=False)
     if exclude is None:
@@ -80,6 +84,8 @@ def select_tokens(x: torch.Tensor, exclude: Sequence[int] | None = None) -> torc
         if not -n <= index < n:
             raise ValueError(f"exclude index {index} is out of range for {n} tokens")
         dropped.add(index % n)
+    if len(dropped) == n:
+        raise ValueError(f"exclude={list(exclude)!r} removes all {n} tokens; keep at least one")
     keep = torch.tensor([i for i in range(n) if i not in dropped], dtype=torch.long, device=x.device)
     return x.index_select(-2, keep)
 
@@ -286,10 +292,23 @@ METRICS: dict[str, str] = {
 """Column names of :func:`layer_metrics` and a readable label for each."""
 
 
+def _metric_names(metrics: str | Sequence[str] | None) -> list[str]:
+    """The checked names of ``metrics``: all of :data:`METRICS` for ``None``, one for a single string."""
+    if metrics is None:
+        return list(METRICS)
+    if isinstance(metrics, str):
+        metrics = [metrics]
+    if not isinstance(metrics, Sequence):
+        raise TypeError(f"metrics must be a name or a sequence of names from {tuple(METRICS)}, got {metrics!r}")
+    if not metrics:
+        raise ValueError(f"metrics must name at least one of {tuple(METRICS)}, got {metrics!r}")
+    return [check_choice(name, "metrics", METRICS) for name in metrics]
+
+
 def layer_metrics(
     hidden_states: torch.Tensor | Sequence[torch.Tensor],
     exclude: Sequence[int] | None = None,
-    metrics: Sequence[str] | None = None,
+    metrics: str | Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """Every smoothing metric, per layer, in one table.
 
@@ -297,12 +316,20 @@ def layer_metrics(
         hidden_states: the token states of each layer, as one tensor of shape ``(L + 1, ..., n, d)``
             (index 0 the input) or a sequence of ``L + 1`` tensors of shape ``(..., n, d)``.
             Leading batch dimensions are averaged over.
-        exclude: token positions left out of every metric (e.g. ``[0]`` for a class token).
-        metrics: names from :data:`METRICS` to compute; all of them by default.
+        exclude: token positions left out of every metric (e.g. ``[0]`` for a class token); at least
+            two tokens must remain.
+        metrics: names from :data:`METRICS` to compute, or a single name (``metrics="mean_cosine"``);
+            all of them by default.
 
     Returns:
         A ``pandas.DataFrame`` with a ``layer`` column (0 = input) and one column per metric,
         each the mean over the batch.
+
+    Raises:
+        TypeError: ``hidden_states`` is not a tensor or a sequence of tensors; ``metrics`` is neither a name
+            nor a sequence of names; ``exclude`` is not a sequence of ints.
+        ValueError: a shape is wrong, a metric name is unknown or ``metrics`` is empty, or ``exclude``
+            leaves fewer than two tokens.
     """
     if isinstance(hidden_states, torch.Tensor):
         states = hidden_states
@@ -318,10 +345,14 @@ def layer_metrics(
     states = check_tokens(states, "hidden_states", min_tokens=2)
     if states.ndim < 3:
         raise ValueError(f"hidden_states must have shape (L + 1, ..., n, d), got shape {tuple(states.shape)}")
-    names = list(METRICS) if metrics is None else [check_choice(m, "metrics", METRICS) for m in metrics]
+    names = _metric_names(metrics)
     if "sigma_ratio" in names and states.shape[-1] < 2:
         raise ValueError(f"hidden_states must have at least 2 features for sigma_ratio, got shape {tuple(states.shape)}")
+    n = states.shape[-2]
     states = _working_dtype(select_tokens(states, exclude))
+    if states.shape[-2] < 2:
+        raise ValueError(f"exclude={list(exclude)!r} leaves {states.shape[-2]} of the {n} tokens; the metrics need "
+                         "at least 2")
     batch_dims = tuple(range(1, states.ndim - 2))
 
     def per_layer(values: torch.Tensor) -> list[float]:

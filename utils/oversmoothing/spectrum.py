@@ -25,6 +25,7 @@ import torch
 from ._validation import check_int, check_tokens
 
 __all__ = [
+    "ATTENTION_MIN_RANGE",
     "REGIMES",
     "DominantMode",
     "asymmetry",
@@ -45,6 +46,10 @@ __all__ = [
 REGIMES: tuple[str, ...] = ("smoothing", "sharpening", "neither")
 """The predicted regimes, in the order of :attr:`DominantMode.regime_code`."""
 
+ATTENTION_MIN_RANGE: tuple[float, float] = (-1.0, 1.0)
+r"""Where :math:`\lambda_{\min}` of a row-stochastic matrix with a real spectrum lies: no eigenvalue has modulus
+above 1."""
+
 
 def _check_square(matrix: torch.Tensor, name: str) -> torch.Tensor:
     matrix = check_tokens(matrix, name)
@@ -54,11 +59,57 @@ def _check_square(matrix: torch.Tensor, name: str) -> torch.Tensor:
 
 
 def _check_row_stochastic(attention: torch.Tensor, tolerance: float = 1e-6) -> torch.Tensor:
+    """Check that ``attention`` (``(..., n, n)``) is nonnegative with rows summing to 1, both within ``tolerance``."""
     attention = _check_square(attention, "attention")
+    smallest = float(attention.min())
+    if smallest < -tolerance:
+        raise ValueError(f"attention must be row-stochastic, so nonnegative; its smallest entry is {smallest:.3g}")
     deviation = float((attention.sum(dim=-1) - 1).abs().max())
     if deviation > tolerance:
         raise ValueError(f"attention must be row-stochastic (rows summing to 1); the largest deviation is {deviation:.3g}")
     return attention
+
+
+def _check_batches(*named: tuple[str, torch.Tensor, int]) -> None:
+    """Check that the batch (leading) dimensions of tensors broadcast.
+
+    Args:
+        named: ``(name, tensor, core)`` triples; the last ``core`` dimensions of ``tensor`` are not batch ones.
+
+    Raises:
+        ValueError: naming every tensor with its shape and batch shape.
+    """
+    batches = [tuple(tensor.shape[:tensor.ndim - core]) for _, tensor, core in named]
+    try:
+        torch.broadcast_shapes(*batches)
+    except RuntimeError:
+        described = " and ".join(f"{name} of shape {tuple(tensor.shape)}" for name, tensor, _ in named)
+        shapes = " and ".join(map(str, batches))
+        raise ValueError(f"the batch shapes {shapes} of {described} do not broadcast") from None
+
+
+def _check_fits(x: torch.Tensor, attention: torch.Tensor, value_output: torch.Tensor) -> torch.Tensor:
+    """Check that tokens ``x`` (``(..., n, d)``) fit ``A`` (``n x n``) and ``H`` (``d x d``), batches included."""
+    x = check_tokens(x)
+    n, d = attention.shape[-1], value_output.shape[-1]
+    if x.shape[-2:] != (n, d):
+        raise ValueError(f"x must have shape (..., n, d) = (..., {n}, {d}) to fit attention of shape "
+                         f"{tuple(attention.shape)} and value_output of shape {tuple(value_output.shape)}, "
+                         f"got {tuple(x.shape)}")
+    _check_batches(("attention", attention, 2), ("value_output", value_output, 2), ("x", x, 2))
+    return x
+
+
+def _check_attention_min(attention_min: torch.Tensor | float) -> torch.Tensor:
+    """``attention_min`` as a float64 tensor, checked to lie in :data:`ATTENTION_MIN_RANGE` (up to rounding)."""
+    value = torch.as_tensor(attention_min, dtype=torch.float64)
+    low, high = ATTENTION_MIN_RANGE
+    inside = (value >= low - 1e-9) & (value <= high + 1e-9)  # False for NaN
+    if not bool(inside.all()):
+        offending = float(value[~inside].flatten()[0])
+        raise ValueError(f"attention_min must lie in [{low:g}, {high:g}] (the smallest eigenvalue of a row-stochastic "
+                         f"attention matrix with a real spectrum), got {offending!r}")
+    return value
 
 
 def asymmetry(matrix: torch.Tensor) -> torch.Tensor:
@@ -120,10 +171,14 @@ def update_eigenvalues(attention: torch.Tensor, value_output: torch.Tensor, resi
     Returns:
         Shape ``(..., n, d)``, complex: entry ``[i, j]`` pairs eigenvalue ``i`` of ``A`` (in the order of
         ``torch.linalg.eigvals``) with eigenvalue ``j`` of ``H``.
+
+    Raises:
+        TypeError, ValueError: ``attention`` or ``value_output`` is not a real square floating tensor, or
+            their batch shapes do not broadcast.
     """
-    lambda_a = torch.linalg.eigvals(_check_square(attention, "attention"))
-    lambda_h = torch.linalg.eigvals(_check_square(value_output, "value_output"))
-    return _products(lambda_a, lambda_h, residual)
+    attention, value_output = _check_square(attention, "attention"), _check_square(value_output, "value_output")
+    _check_batches(("attention", attention, 2), ("value_output", value_output, 2))
+    return _products(torch.linalg.eigvals(attention), torch.linalg.eigvals(value_output), residual)
 
 
 def _products(lambda_a: torch.Tensor, lambda_h: torch.Tensor, residual: bool) -> torch.Tensor:
@@ -180,18 +235,25 @@ def dominant_mode(attention: torch.Tensor, value_output: torch.Tensor, residual:
     r"""Which mode of :math:`X \mapsto X + A X H` (or :math:`A X H`) dominates, and the regime it predicts.
 
     Args:
-        attention: ``A``, shape ``(..., n, n)``, row-stochastic.
-        value_output: ``H``, shape ``(..., d, d)``, real.
+        attention: ``A``, shape ``(..., n, n)``, row-stochastic: nonnegative, rows summing to 1.
+        value_output: ``H``, shape ``(..., d, d)``, real; batch shapes must broadcast with ``A``'s.
         residual: include the skip connection.
         tolerance: relative tolerance under which :math:`M_{DC}` and :math:`M_{HC}` count as tied
             (regime ``"neither"``).
 
     Returns:
         A :class:`DominantMode`.
+
+    Raises:
+        ValueError: ``attention`` is not row-stochastic (an entry below ``-1e-6`` or a row sum off 1 by more
+            than ``1e-6``), a matrix is not square, or the batch shapes of ``attention`` and
+            ``value_output`` do not broadcast.
     """
     attention = _check_row_stochastic(attention)
+    value_output = _check_square(value_output, "value_output")
+    _check_batches(("attention", attention, 2), ("value_output", value_output, 2))
     lambda_a = torch.linalg.eigvals(attention)
-    lambda_h = torch.linalg.eigvals(_check_square(value_output, "value_output"))
+    lambda_h = torch.linalg.eigvals(value_output)
     return dominant_mode_from_spectra(lambda_a, lambda_h, perron_index(lambda_a), residual, tolerance)
 
 
@@ -209,6 +271,8 @@ def dominant_mode_from_spectra(attention_eigenvalues: torch.Tensor, value_eigenv
     """
     if attention_eigenvalues.ndim < 1 or value_eigenvalues.ndim < 1:
         raise ValueError("attention_eigenvalues and value_eigenvalues must have shape (..., n) and (..., d)")
+    _check_batches(("attention_eigenvalues", attention_eigenvalues, 1), ("value_eigenvalues", value_eigenvalues, 1),
+                   ("perron", torch.as_tensor(perron), 0))
     mu = _products(attention_eigenvalues.to(torch.complex128), value_eigenvalues.to(torch.complex128), residual)
     n, d = mu.shape[-2:]
     modulus = mu.abs()
@@ -249,13 +313,17 @@ def endpoint_gap(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor | f
 
     Args:
         value_eigenvalue: :math:`\lambda^H`, any shape, complex or real.
-        attention_min: the smallest eigenvalue of ``A`` (real spectrum), broadcastable.
+        attention_min: :math:`\lambda_{\min}`, the smallest eigenvalue of ``A`` (real spectrum), in
+            :math:`[-1, 1]`; broadcastable.
 
     Returns:
         Real tensor of the broadcast shape; positive exactly when the DC candidate wins.
+
+    Raises:
+        ValueError: ``attention_min`` lies outside :math:`[-1, 1]` or is NaN.
     """
     value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
-    attention_min = torch.as_tensor(attention_min, dtype=torch.float64)
+    attention_min = _check_attention_min(attention_min)
     return (1 + value_eigenvalue).abs() ** 2 - (1 + attention_min * value_eigenvalue).abs() ** 2
 
 
@@ -266,11 +334,19 @@ def phase_condition(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor 
     :math:`\lambda_{\min} < 1`, the DC eigenvalue :math:`1 + \lambda^H` has a larger modulus than every
     :math:`1 + \lambda^A \lambda^H`. (Zero-modulus :math:`\lambda^H` gives ``False``.)
 
+    Args:
+        value_eigenvalue: :math:`\lambda^H`, any shape, complex or real.
+        attention_min: :math:`\lambda_{\min}` in :math:`[-1, 1]` (a row-stochastic matrix has no eigenvalue
+            of modulus above 1), broadcastable.
+
     Returns:
         Boolean tensor of the broadcast shape.
+
+    Raises:
+        ValueError: ``attention_min`` lies outside :math:`[-1, 1]` or is NaN.
     """
     value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
-    attention_min = torch.as_tensor(attention_min, dtype=torch.float64)
+    attention_min = _check_attention_min(attention_min)
     r, theta = value_eigenvalue.abs(), value_eigenvalue.angle()
     return (r > 0) & (torch.cos(theta) > -r * (1 + attention_min) / 2)
 
@@ -293,9 +369,11 @@ def mode_coordinates(attention: torch.Tensor, value_output: torch.Tensor, x: tor
         ``(eigenvalues, coordinates)``, both shape ``(..., n, d)`` and complex: entry ``[i, j]`` is
         :math:`\mu_{ij}` and :math:`C_{ij}`, in the same order.
     """
-    lambda_a, right_a = torch.linalg.eig(_check_square(attention, "attention"))
-    lambda_h, left_h = torch.linalg.eig(_check_square(value_output, "value_output").transpose(-1, -2))
-    x = check_tokens(x).to(right_a.dtype)
+    attention, value_output = _check_square(attention, "attention"), _check_square(value_output, "value_output")
+    x = _check_fits(x, attention, value_output)
+    lambda_a, right_a = torch.linalg.eig(attention)
+    lambda_h, left_h = torch.linalg.eig(value_output.transpose(-1, -2))
+    x = x.to(right_a.dtype)
     coordinates = torch.linalg.solve(right_a, x) @ torch.linalg.inv(left_h).transpose(-1, -2)
     return _products(lambda_a, lambda_h, residual), coordinates
 
@@ -317,7 +395,7 @@ def power_iteration(attention: torch.Tensor, value_output: torch.Tensor, x: torc
     """
     attention = _check_square(attention, "attention")
     value_output = _check_square(value_output, "value_output")
-    x = check_tokens(x)
+    x = _check_fits(x, attention, value_output)
     if not isinstance(depth, int) or depth < 1:
         raise ValueError(f"depth must be a positive int, got {depth!r}")
     x = x / torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)

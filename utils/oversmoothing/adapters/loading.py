@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import pickle
 import socket
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import torch
+from safetensors import SafetensorError
 from torch import nn
 
 from .architecture import FAMILIES, Architecture, ModelNotAvailableError, architecture_of
@@ -30,6 +32,17 @@ MINILM_ALIASES: frozenset[str] = frozenset({"all-minilm-l6-v2", "minilm", "sente
 
 
 _TRUE = {"1", "true", "yes", "on"}
+
+WEIGHT_FILES = ("model.safetensors", "model.safetensors.index.json", "pytorch_model.bin",
+                "pytorch_model.bin.index.json")
+"""The files that hold a Hugging Face model's weights; a model folder needs one of them."""
+
+TOKENIZER_FILES = ("tokenizer.json", "vocab.txt", "vocab.json", "sentencepiece.bpe.model", "spiece.model")
+"""Vocabulary files of the supported tokenizers (BERT; GPT-2 and RoBERTa; XLM-RoBERTa): a text model's folder needs
+one of them."""
+
+TRAIN_RUN_FILES = ("model.safetensors", "history.json")
+"""What ``oversmoothing train`` writes: a model of this package, not a Hugging Face model."""
 
 
 def hub_offline() -> bool:
@@ -65,6 +78,51 @@ def resolve_model_source(name: str | os.PathLike) -> tuple[str, bool]:
     if path.suffix in {".json", ".safetensors", ".bin"} or text.startswith((".", "/", "~")):
         raise ModelNotAvailableError(f"model folder {text!r} does not exist")
     return text, False
+
+
+_FOLDER_NEEDS = ("a Hugging Face model folder holds config.json, the weights (model.safetensors or pytorch_model.bin) "
+                 "and, for a text model, the tokenizer files")
+
+
+def _check_model_folder(folder: str | os.PathLike) -> None:
+    """Check that a local folder holds a Hugging Face model's ``config.json``.
+
+    Raises:
+        ModelNotAvailableError: naming the folder and what it lacks (and saying so when it holds a run of
+            ``oversmoothing train``, whose checkpoint :func:`oversmoothing.load_checkpoint` reads).
+    """
+    present = {entry.name for entry in Path(folder).iterdir()}
+    if "config.json" in present:
+        return
+    if set(TRAIN_RUN_FILES) <= present:
+        raise ModelNotAvailableError(
+            f"model folder {os.fspath(folder)!r} holds a run of 'oversmoothing train' (model.safetensors, "
+            f"history.json), not a Hugging Face model: it has no config.json. Read it with "
+            f"oversmoothing.load_checkpoint; {_FOLDER_NEEDS}")
+    state = "is empty" if not present else "has no config.json"
+    raise ModelNotAvailableError(f"model folder {os.fspath(folder)!r} {state}; {_FOLDER_NEEDS}")
+
+
+def _check_model_files(folder: str | os.PathLike, text: bool) -> None:
+    """Check that a local model folder holds the weights and, for a text model, a tokenizer vocabulary (without
+    one, transformers silently builds an empty tokenizer).
+
+    Raises:
+        ModelNotAvailableError: naming the folder and every missing kind of file.
+    """
+    present = {entry.name for entry in Path(folder).iterdir()}
+    missing = [] if present & set(WEIGHT_FILES) else ["weights (model.safetensors or pytorch_model.bin)"]
+    if text and not present & set(TOKENIZER_FILES):
+        missing.append(f"tokenizer files (one of {', '.join(TOKENIZER_FILES)}; save them with "
+                       "tokenizer.save_pretrained(folder))")
+    if missing:
+        raise ModelNotAvailableError(f"model folder {os.fspath(folder)!r} has no {' and no '.join(missing)}")
+
+
+def _first_line(err: BaseException) -> str:
+    """The first line of an exception's message (transformers' errors run over several lines)."""
+    text = str(err).strip()
+    return text.splitlines()[0] if text else type(err).__name__
 
 
 def _hub_reachable(timeout: float = 3.0) -> bool:
@@ -171,6 +229,15 @@ def _image_normalisation(source: str, local_only: bool) -> tuple[tuple[float, ..
         return (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)
 
 
+def _load_tokenizer(auto_tokenizer: type, source: str, name: str | os.PathLike, local_only: bool) -> object:
+    """The tokenizer of a text model, or :class:`ModelNotAvailableError` naming the model and what is wrong."""
+    try:
+        return auto_tokenizer.from_pretrained(source, local_files_only=local_only, trust_remote_code=False)
+    except (OSError, ValueError) as err:
+        raise ModelNotAvailableError(
+            f"the tokenizer of {os.fspath(name)!r} cannot be loaded ({_first_line(err)})") from err
+
+
 def load_pretrained(name: str | os.PathLike = DEFAULT_MODEL, device: str | torch.device = "cpu",
                     dtype: torch.dtype = torch.float32, offline: bool | None = None) -> PretrainedTransformer:
     """Load a supported Hugging Face model for analysis: eager attention, eval mode, no remote code.
@@ -183,18 +250,27 @@ def load_pretrained(name: str | os.PathLike = DEFAULT_MODEL, device: str | torch
 
     Raises:
         ModelNotAvailableError: the model is not cached and the reader is offline (or the Hub cannot be
-            reached); or its type is not supported. Raised at once: no download is retried.
+            reached); a local folder lacks ``config.json``, the weights or (text models) the tokenizer files,
+            or one of them cannot be read; or its type is not supported. Raised at once: no download is retried.
     """
     from transformers import AutoConfig, AutoModel, AutoTokenizer
 
     source, local = resolve_model_source(name)
     offline = hub_offline() if offline is None else bool(offline)
+    if local:
+        _check_model_folder(source)
     with _quiet_transformers():
         try:  # the local folder or the cache first: never touches the network
             config = AutoConfig.from_pretrained(source, local_files_only=True, trust_remote_code=False)
             cached = True
+        except ValueError as err:  # a config.json without a known model_type
+            raise ModelNotAvailableError(
+                f"{os.fspath(name)!r}: config.json is not a model's config ({_first_line(err)})") from err
         except OSError as err:
-            if local or offline:
+            if local:
+                raise ModelNotAvailableError(f"model folder {os.fspath(name)!r}: config.json cannot be read "
+                                             f"({_first_line(err)})") from err
+            if offline:
                 raise ModelNotAvailableError(
                     f"{os.fspath(name)!r} is not in the local Hugging Face cache and the reader is offline "
                     f"(HF_HUB_OFFLINE=1 or offline=True). Download it once while online, or use the packaged "
@@ -212,15 +288,20 @@ def load_pretrained(name: str | os.PathLike = DEFAULT_MODEL, device: str | torch
                 f"{os.fspath(name)!r} has model type {getattr(config, 'model_type', None)!r}; the adapters support "
                 f"{sorted(FAMILIES)}"
             )
+        if local:  # before the weights load
+            _check_model_files(source, text=FAMILIES[config.model_type] != "vit")
         local_only = cached or offline
-        model = AutoModel.from_pretrained(source, attn_implementation="eager", trust_remote_code=False,
-                                          local_files_only=local_only, dtype=dtype)
+        try:
+            model = AutoModel.from_pretrained(source, attn_implementation="eager", trust_remote_code=False,
+                                              local_files_only=local_only, dtype=dtype)
+        except (OSError, ValueError, RuntimeError, SafetensorError, pickle.UnpicklingError) as err:  # corrupt files
+            raise ModelNotAvailableError(
+                f"the weights of {os.fspath(name)!r} cannot be loaded ({_first_line(err)})") from err
         model = model.to(device).eval()
         arch = architecture_of(model)
         loaded = PretrainedTransformer(name=os.fspath(name), source=source, model=model, architecture=arch)
         if arch.modality == "text":
-            loaded.tokenizer = AutoTokenizer.from_pretrained(source, local_files_only=local_only,
-                                                             trust_remote_code=False)
+            loaded.tokenizer = _load_tokenizer(AutoTokenizer, source, name, local_only)
         else:
             loaded.image_mean, loaded.image_std = _image_normalisation(source, local_only)
     return loaded

@@ -7,18 +7,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from .._validation import check_int
-
-
-def _check_real(name: str, value: object, low: float, high: float, *, low_open: bool = False,
-                high_open: bool = False) -> None:
-    if not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"{name} must be a finite number, got {value!r}")
-    too_low = value <= low if low_open else value < low
-    too_high = value >= high if high_open else value > high
-    if too_low or too_high:
-        interval = f"{'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
-        raise ValueError(f"{name} must lie in {interval}, got {value!r}")
+from .._validation import check_int, check_real
 
 
 @dataclass
@@ -63,12 +52,12 @@ class TrainConfig:
     def __post_init__(self) -> None:
         check_int(self.epochs, "epochs", minimum=1)
         check_int(self.batch_size, "batch_size", minimum=1)
-        _check_real("lr", self.lr, 0.0, math.inf, low_open=True, high_open=True)
-        _check_real("weight_decay", self.weight_decay, 0.0, math.inf, high_open=True)
-        _check_real("warmup_fraction", self.warmup_fraction, 0.0, 1.0, high_open=True)
-        _check_real("label_smoothing", self.label_smoothing, 0.0, 1.0, high_open=True)
+        check_real(self.lr, "lr", 0.0, math.inf, low_open=True, high_open=True)
+        check_real(self.weight_decay, "weight_decay", 0.0, math.inf, high_open=True)
+        check_real(self.warmup_fraction, "warmup_fraction", 0.0, 1.0, high_open=True)
+        check_real(self.label_smoothing, "label_smoothing", 0.0, 1.0, high_open=True)
         if self.grad_clip is not None:
-            _check_real("grad_clip", self.grad_clip, 0.0, math.inf, low_open=True, high_open=True)
+            check_real(self.grad_clip, "grad_clip", 0.0, math.inf, low_open=True, high_open=True)
         check_int(self.seed, "seed", minimum=0)
         if self.amp is not None and not isinstance(self.amp, bool):
             raise ValueError(f"amp must be True, False or None, got {self.amp!r}")

@@ -221,11 +221,12 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
                                                   else None) if group.active else model
     network = torch.compile(network) if config.compile else network
 
+    # the bar shows from the start, before the first metrics and the first step, however slow they are
+    bar = tqdm(total=total_steps, disable=not (config.progress and group.is_main), unit="step", leave=False)
     history = History(config=config.to_dict())
     if metric_inputs is not None:
         history.layer_metrics += _layer_rows(model, metric_inputs, metric_exclude, epoch=0)
     _record_epoch_end(history, on_epoch_end, model, 0)
-    bar = tqdm(total=total_steps, disable=not (config.progress and group.is_main), unit="step", leave=False)
     step = 0
     for epoch in range(1, config.epochs + 1):
         started = time.perf_counter()
@@ -253,7 +254,8 @@ def train(model: nn.Module, train: Examples, val: Examples, config: TrainConfig,
             bar.update()
         loss_sum, correct, count = all_reduce_sum(sums, group).tolist()
         if loss_sum != loss_sum or abs(loss_sum) == float("inf"):
-            raise FloatingPointError(f"training loss became {loss_sum / count} in epoch {epoch}; lower lr={config.lr}")
+            raise FloatingPointError(f"training loss became {loss_sum / count} in epoch {epoch}: the run diverged; "
+                                     f"lower the learning rate (now {config.lr:g})")
         scores = evaluate(model, val, config.eval_batch_size, device, config.amp)
         history.epochs.append({"epoch": epoch, "step": step, "train_loss": loss_sum / count,
                                "train_accuracy": correct / count, "val_loss": scores["loss"],
