@@ -13,12 +13,13 @@ CHAPTERS := $(wildcard chapters/*.md)
 export PYTHONHASHSEED := 0
 
 .PHONY: book test unit html-check notebooks vendor browser bench gpu-check stress reference clean lock help \
-	student-notebooks student-book
+	student-notebooks student-book colab
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
 	@echo "make test        unit tests, book built with -W (every chapter executed once), student edition, pages checked"
-	@echo "make notebooks   write the output-free .ipynb paired with each chapter (for Colab)"
+	@echo "make notebooks   write the output-free .ipynb paired with each chapter, and the Colab edition"
+	@echo "make colab       write the Colab edition: notebooks/*.ipynb, each chapter in plain Markdown"
 	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
 	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
 	@echo "make bench       benchmarks (not part of the tests; the ViT-vs-timm one in its own .bench-venv)"
@@ -48,8 +49,12 @@ book: $(VENV)/.installed $(VENDOR)/.vendored
 	rm -rf _build/html _build/.doctrees
 	$(JB) build . --warningiserror --keep-going
 
-notebooks: $(VENV)/.installed
+notebooks: $(VENV)/.installed colab
 	$(PY) scripts/pair_notebooks.py write $(CHAPTERS)
+
+# The Colab edition (notebooks/*.ipynb): the chapters with their MyST markup converted to plain Markdown.
+colab: $(VENV)/.installed
+	$(PY) scripts/colab_edition.py write $(CHAPTERS)
 
 STUDENT_SRC := _build/student_src
 

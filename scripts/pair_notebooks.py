@@ -1,7 +1,8 @@
-"""Write or check the output-free ``.ipynb`` paired with each chapter (Colab opens these).
+"""Write or check the output-free ``.ipynb`` paired with each chapter (Jupyter opens these beside the MyST source).
 
 The MyST Markdown chapter is the source of truth; its ``.ipynb`` twin is generated from it and
-committed, and excluded from the book build.
+committed, and excluded from the book build. Colab opens the converted edition in ``notebooks/``
+(``scripts/colab_edition.py``), which reads like the book.
 
     python scripts/pair_notebooks.py write chapters/*.md
     python scripts/pair_notebooks.py check chapters/*.md   # exit 1 when a pair is out of sync

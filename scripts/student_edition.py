@@ -60,6 +60,8 @@ import jupytext
 import nbformat
 import yaml
 
+from oversmoothing.book.myst import FENCE as _FENCE
+from oversmoothing.book.myst import DirectiveInfo
 from oversmoothing.book.notebooks import output_free_notebook
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,7 +73,6 @@ Mode = Literal["notebook", "html"]
 
 # ------------------------------------------------------------------------------------------ parsing
 
-_FENCE = re.compile(r"^(?P<indent>[ \t]*)(?P<marker>`{3,}|~{3,}|:{3,})(?P<info>.*)$")
 _OPTION = re.compile(r"^\s*:(?P<key>[\w-]+):\s?(?P<value>.*)$")
 _PYTHON = {"python", "python3", "py", "ipython", "ipython3"}
 # Directives whose body is literal text, not MyST (their body is not searched for nested fences).
@@ -84,7 +85,7 @@ class ChapterFormatError(ValueError):
 
 
 @dataclass(frozen=True)
-class Fence:
+class Fence(DirectiveInfo):
     """A fenced block: lines ``start`` (the opening fence) to ``end`` (the closing fence), 0-based."""
 
     start: int
@@ -93,17 +94,6 @@ class Fence:
     marker: str
     info: str
     children: tuple[Fence, ...] = ()
-
-    @property
-    def directive(self) -> str | None:
-        """``exercise-start`` for ```` ```{exercise-start} Title ````, else None."""
-        match = re.match(r"\{([^}]+)\}", self.info)
-        return match.group(1).strip() if match else None
-
-    @property
-    def argument(self) -> str:
-        """The text after the directive name (or the whole info string of a plain fence)."""
-        return re.sub(r"^\{[^}]+\}", "", self.info).strip()
 
     def descendants(self):
         for child in self.children:

@@ -232,8 +232,10 @@ def test_the_sphinx_extension_gives_myst_nb_the_book_client(tmp_path, monkeypatc
     from oversmoothing.book.notebooks import output_free_notebook
 
     monkeypatch.setattr(cache_utils, "executenb", nbclient.execute)
-    app = type("App", (), {"env": type("Env", (), {"docname": "chapters/99_test"})()})()
+    app = type("App", (), {"env": type("Env", (), {"docname": "chapters/99_test"})(), "connected": [],
+                           "connect": lambda self, event, handler, priority=500: self.connected.append(event)})()
     assert extension.setup(app)["parallel_read_safe"] is True
+    assert "html-page-context" in app.connected
     assert cache_utils.executenb is not nbclient.execute
     assert extension.setup(app)  # a second setup (a second build in one process) keeps it
 

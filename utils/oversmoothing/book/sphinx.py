@@ -16,10 +16,20 @@ doubled the same way, harmlessly).
 
 And the status page's execution table says "passed"/"failed" in words: myst-nb writes ✅/❌, which a
 machine without an emoji font shows as empty boxes.
+
+The Colab launch button opens the page's Colab edition (``notebooks/NAME.ipynb``, plain Markdown; see
+:mod:`~oversmoothing.book.colab`) instead of the MyST twin, and pages without one (the front and back
+matter, which Colab cannot open as ``.md``) have no Colab button. sphinx-book-theme builds its launch
+buttons on ``html-page-context`` (priority 501) as entries of ``context["header_buttons"]`` that the
+template renders later; :func:`open_colab_edition` rewrites that entry afterwards (priority 600).
+While ``repository.url`` is the placeholder, the build prints a notice (on stderr, not as a Sphinx
+warning, which ``-W`` would turn into an error).
 """
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
 from typing import Any
 
 import nbclient
@@ -28,21 +38,73 @@ from jupyter_cache.executors import utils as cache_utils
 from myst_nb.ext import execution_tables
 from sphinx.application import Sphinx
 
+from .colab import colab_link, colab_notebook_path, placeholder_notice
 from .execution import execute
 
 __all__ = ["setup"]
 
 
 def drop_repeated_scripts(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
-    """Keep the first of equal entries of the page's ``script_files`` (same file or body, priority, attributes)."""
+    """Keep the first of equal entries of the page's ``script_files``: same file or body, priority and attributes.
+    An inline script is registered once with the file name ``None`` and once with ``""`` (Sphinx's registry
+    and its builder), so the two count as one."""
     scripts = context.get("script_files")
     if scripts:
-        context["script_files"] = list(dict.fromkeys(scripts))
+        first = {}
+        for script in scripts:
+            attributes = tuple(sorted((key, str(value)) for key, value in getattr(script, "attributes", {}).items()))
+            key = (getattr(script, "filename", script) or "", getattr(script, "priority", None), attributes)
+            first.setdefault(key, script)
+        context["script_files"] = list(first.values())
 
 
 def status_in_words(succeeded: object) -> str:
     """The status column of the execution table: "passed" for ``True``, else "failed"."""
     return "passed" if succeeded is True else "failed"
+
+
+def with_colab_button(header_buttons: list[dict[str, Any]], url: str | None) -> list[dict[str, Any]]:
+    """sphinx-book-theme's header buttons with the Colab entry of the launch group opening ``url``, or
+    without it when ``url`` is ``None`` (and without the group when nothing is left in it)."""
+    rewritten = []
+    for button in header_buttons:
+        if button.get("label") != "launch-buttons":
+            rewritten.append(button)
+            continue
+        launchers = []
+        for launcher in button.get("buttons", []):
+            if launcher.get("text") != "Colab":
+                launchers.append(launcher)
+            elif url is not None:
+                launchers.append({**launcher, "url": url})
+        if launchers:
+            rewritten.append({**button, "buttons": launchers})
+    return rewritten
+
+
+def colab_edition_url(theme_options: dict[str, Any], srcdir: Path, pagename: str) -> str | None:
+    """The Colab address of a page's converted notebook, or ``None`` when the page has none."""
+    path = colab_notebook_path(pagename)
+    repository = theme_options.get("repository_url")
+    if path is None or not repository or not (srcdir / path).is_file():
+        return None
+    branch = theme_options.get("repository_branch") or "master"  # sphinx-book-theme's default
+    colab = theme_options.get("launch_buttons", {}).get("colab_url") or "https://colab.research.google.com"
+    return colab_link(repository, branch, path, colab)
+
+
+def open_colab_edition(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
+    """The Colab button opens the page's Colab edition; a page without one has no Colab button."""
+    if "header_buttons" in context:
+        url = colab_edition_url(app.config.html_theme_options, Path(app.srcdir), pagename)
+        context["header_buttons"] = with_colab_button(context["header_buttons"], url)
+
+
+def notice_placeholder_repository(app: Sphinx) -> None:
+    """Print a notice while ``repository.url`` is the placeholder (a print, not a warning: see above)."""
+    notice = placeholder_notice(app.config.html_theme_options.get("repository_url", ""))
+    if notice is not None:
+        print(notice, file=sys.stderr)
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
@@ -66,4 +128,6 @@ def setup(app: Sphinx) -> dict[str, Any]:
     execute_page.__wrapped_by_book__ = True
     cache_utils.executenb = execute_page
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
+    app.connect("html-page-context", open_colab_edition, priority=600)  # after sphinx-book-theme's 501
+    app.connect("builder-inited", notice_placeholder_repository)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
