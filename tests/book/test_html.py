@@ -239,7 +239,7 @@ _JS_PROSE_TEXT = """(skip) => {
     return out.join(" ");
 }"""
 _NOT_PROSE = (
-    "pre, code, kbd, samp, script, style, textarea, noscript, template, mjx-container, .highlight, .cell_input"
+    "pre, code, kbd, samp, script, style, textarea, noscript, template, mjx-container, .highlight, .cell_input, .sig"
 )
 # A $$...$$ pair counts once; a lone delimiter counts too; so do TeX macros and MyST roles left as text.
 _RAW_TEX = re.compile(
