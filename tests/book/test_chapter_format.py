@@ -151,7 +151,8 @@ def test_the_claim_check_sees_a_bare_claim():
 NOTATION_SYMBOLS = [r"$A \in", r"$H = W_V W_O", r"$W_Q, W_K, W_V, W_O$", r"$P = ", "$n$, $d$", "$L$", r"$\lambda^A_i$",
                     r"$\lambda^H_j$", r"$\mu_{ij}", r"$\lambda_{\min}$", r"$\kappa", r"$M_{DC}$, $M_{HC}$",
                     r"$\sigma_a", r"$\bar c(X)$", r"$\rho(X)$", r"$\gamma \in", r"$H_{\mathrm{eff}}",
-                    r"$\mathrm{DC}[X]", r"\mathrm{HC}[X] ="]
+                    r"$\mathrm{DC}[X]", r"\mathrm{HC}[X] =", r"$\theta", r"$\lvert\lambda^H\rvert_{\max}",
+                    r"$\lvert\lambda^A\rvert_2"]
 
 
 def test_the_notation_page_defines_the_books_symbols_once():

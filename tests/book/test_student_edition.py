@@ -18,6 +18,7 @@ import re
 import textwrap
 from pathlib import Path
 
+import jupytext
 import nbformat
 import pytest
 
@@ -467,10 +468,16 @@ def test_the_stubs_run_and_raise_nothing_but_not_implemented(tmp_path):
     assert len(cells) >= len(CHAPTERS), "every chapter has at least one code exercise with a stub"
     for index, cell in enumerate(cells):
         cell.id = f"stub-{index}"
-    notebook = nbformat.v4.new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "language": "python",
+    # A stub runs after its chapter's imports (its annotations or its test inputs may use them).
+    preamble = nbformat.v4.new_code_cell("\n".join(dict.fromkeys(
+        line for chapter in CHAPTERS for cell in jupytext.reads(chapter.read_text("utf-8"), fmt="md:myst").cells
+        if cell.cell_type == "code"
+        for line in cell.source.splitlines() if re.match(r"(import|from) [\w.]+( import [\w, ]+)?( as \w+)?$", line))))
+    preamble.id = "preamble"
+    notebook = nbformat.v4.new_notebook(cells=[preamble, *cells], metadata={"kernelspec": {"name": "python3", "language": "python",
                                                                             "display_name": "Python 3"}})
     result = execute_chapter(CHAPTERS[0], timeout=120, env=QUICK_CPU, notebook=notebook)
-    for index, cell in enumerate(result.notebook.cells):
+    for index, cell in enumerate(result.notebook.cells[1:]):
         assert cell.execution_count is not None, f"stub {index} did not run"
         for output in cell.outputs:
             if output.output_type == "error":
