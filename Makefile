@@ -90,8 +90,8 @@ test:
 
 # The committed reference runs of chapters 9 and 10 (results/*-reference.json): 2 CPU cores, at most 90 minutes.
 reference: $(VENV)/.installed
-	$(VENV)/bin/oversmoothing experiment vision --profile reference --device cpu --out results
-	$(VENV)/bin/oversmoothing experiment language --profile reference --device cpu --out results
+	$(VENV)/bin/oversmoothing experiment vision --profile reference --device cpu --out results --overwrite
+	$(VENV)/bin/oversmoothing experiment language --profile reference --device cpu --out results --overwrite
 
 # The stall of notebook execution, measured (scripts/stress_execution.py): unfixed, then fixed.
 stress: $(VENV)/.installed

@@ -72,7 +72,7 @@ def run_experiments(env: dict[str, str], out: Path) -> list[dict]:
     for name in available_experiments():
         print(f"[experiment] {name} ...", flush=True)
         command = [sys.executable, "-m", "oversmoothing.cli", "experiment", name, "--profile", "full",
-                   "--device", "cuda", "--out", str(out)]
+                   "--device", "cuda", "--out", str(out), "--overwrite"]
         start = time.perf_counter()
         done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
         entry = {

@@ -34,16 +34,47 @@ def test_audit_command_writes_report_and_figures(tmp_path, capsys):
     assert report["n_inputs"] == 24 and report["architecture"]["model_type"] == "bert"
     assert len(report["metrics"]) == 7 and report["timings"]["total"] > 0
     assert {p.name for p in out.glob("*.png")} == {"layer_metrics.png", "spectrum.png", "prediction.png"}
+    assert {p.name for p in out.iterdir()} == set(cli.AUDIT_FILES)  # what --overwrite removes
 
 
 @needs_audit
-def test_audit_command_reads_a_text_file(tmp_path, capsys):
+def test_audit_command_reads_a_text_file_and_replaces_an_earlier_audit(tmp_path, capsys):
+    """Comments and lines beyond --max-texts are counted on stderr; --overwrite removes the earlier audit's files
+    (no stale figure beside a report written without figures) and keeps the folder's other files."""
     texts = tmp_path / "texts.txt"
-    texts.write_text("# a comment\nThe cat sat on the mat.\n\nA second, longer sentence follows here.\nShort one.\n")
-    status = cli.main(["audit", "--texts", str(texts), "--out", str(tmp_path / "o"), "--no-progress", "--no-figures"])
+    texts.write_text("# a comment\nThe cat sat on the mat.\n\n  # indented\nA second, longer sentence.\nShort one.\n")
+    out = tmp_path / "o"
+    out.mkdir()
+    for name in ("report.json", "spectrum.png", "notes.txt"):
+        (out / name).write_text("earlier")
+    status = cli.main(["audit", "--texts", str(texts), "--out", str(out), "--max-texts", "2", "--no-progress",
+                       "--no-figures", "--overwrite"])
     assert status == 0
-    assert json.loads((tmp_path / "o" / "report.json").read_text())["n_inputs"] == 3
-    assert not list((tmp_path / "o").glob("*.png"))
+    assert json.loads((out / "report.json").read_text())["n_inputs"] == 2
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt", "report.json"]
+    assert capsys.readouterr().err.splitlines() == [
+        f"oversmoothing audit: note: --texts {str(texts)!r}: skipped 2 lines starting with '#' (comments)",
+        f"oversmoothing audit: note: --texts {str(texts)!r}: auditing the first 2 of its 3 sentences (--max-texts 2)",
+    ]
+
+
+@pytest.mark.parametrize("command, existing", [
+    (["audit", "--no-figures"], ["report.json"]),
+    (["audit"], ["spectrum.png", "prediction.png"]),
+    (["train", "--data", "digits"], ["history.json"]),
+    (["experiment", "toy-test", "--profile", "full", "--device", "cpu"], ["toy-test-full.json"]),
+])
+def test_commands_refuse_to_overwrite_an_earlier_run(command, existing, toy_experiment, tmp_path, capsys):
+    for name in existing:
+        (tmp_path / name).write_text("earlier")
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main([*command, "--out", str(tmp_path)])
+    error = capsys.readouterr().err.splitlines()[-1]
+    assert exit_info.value.code == 2
+    assert error == (f"oversmoothing {command[0]}: error: argument --out: {str(tmp_path)!r} already holds "
+                     f"{', '.join(existing)} of an earlier run; add --overwrite to replace "
+                     f"{'it' if len(existing) == 1 else 'them'}, or choose another --out")
+    assert all((tmp_path / name).read_text() == "earlier" for name in existing)
 
 
 @needs_audit
@@ -195,6 +226,15 @@ def test_train_command_trains_a_vit_on_digits(tmp_path, capsys):
     assert load_checkpoint(model, out / "model.safetensors")["data"] == "digits"
 
 
+def test_train_command_with_overwrite_replaces_an_earlier_run(tmp_path):
+    for name in ("model.safetensors", "history.json", "notes.txt"):
+        (tmp_path / name).write_text("earlier")
+    status = cli.main(["train", "--data", "digits", "--epochs", "1", "--batch-size", "32", "--limit", "64", "--out",
+                       str(tmp_path), "--overwrite", *SMALL])
+    assert status == 0 and (tmp_path / "notes.txt").read_text() == "earlier"
+    assert History.from_json(tmp_path / "history.json").config["data"] == "digits"
+
+
 def test_train_command_trains_a_character_model(tmp_path):
     out = tmp_path / "char"
     status = cli.main(["train", "--data", "shakespeare", "--context", "16", "--epochs", "1", "--batch-size", "32",
@@ -324,6 +364,33 @@ def test_experiment_command_writes_the_result_with_metadata(toy_experiment, tmp_
     result = load_result(toy_experiment, "full", tmp_path)
     assert result["profile_seen"] == "full" and result["device_seen"] == "cpu" and result["values"] == [0, 1, 2]
     assert result["metadata"]["experiment"] == toy_experiment and result["metadata"]["device"] == "cpu"
+
+
+def test_experiment_command_replaces_its_own_result_only_with_overwrite(toy_experiment, tmp_path, capsys):
+    for name in ("other-full.json", "toy-test-quick.json", "toy-test-reference.json"):  # no reason to refuse
+        (tmp_path / name).write_text("kept")
+    command = ["experiment", toy_experiment, "--profile", "full", "--device", "cpu", "--out", str(tmp_path)]
+    assert cli.main(command) == 0
+    with pytest.raises(SystemExit):
+        cli.main(command)
+    assert "already holds toy-test-full.json of an earlier run; add --overwrite" in capsys.readouterr().err
+    (tmp_path / "toy-test-full.json").write_text("{}")
+    assert cli.main([*command, "--overwrite"]) == 0
+    assert load_result(toy_experiment, "full", tmp_path)["metadata"]["experiment"] == toy_experiment
+    assert all((tmp_path / name).read_text() == "kept" for name in ("other-full.json", "toy-test-quick.json"))
+
+
+def test_make_reference_replaces_the_committed_results():
+    """``make reference`` rewrites results/*-reference.json, so each of its runs passes --overwrite."""
+    from pathlib import Path
+
+    makefile = (Path(__file__).parents[1] / "Makefile").read_text()
+    runs = [line.split("bin/oversmoothing ", 1)[1].split() for line in makefile.splitlines()
+            if "oversmoothing experiment" in line and not line.lstrip().startswith("#")]
+    assert runs and all("reference" in run for run in runs)
+    for run in runs:
+        args = cli.build_parser().parse_args(run)
+        assert args.profile == "reference" and args.overwrite
 
 
 def test_experiment_list_names_the_registered_experiments(toy_experiment, capsys):

@@ -389,3 +389,13 @@ def test_char_splits_hold_out_the_end_of_the_text():
     assert shakespeare.name == "shakespeare" and shakespeare.num_classes == 76
     with pytest.raises(ValueError, match="val_fraction"):
         ds.char_splits(context=8, val_fraction=0.0, text=text)
+
+
+def test_read_sentences_counts_the_comment_lines_it_skips(tmp_path):
+    file = tmp_path / "t.txt"
+    file.write_text("# comment\n\n  # indented comment\n  First sentence.  \nSecond one. # not a comment\n")
+    lines = ds.read_sentences(file)
+    assert lines == ds.SentenceFile(["First sentence.", "Second one. # not a comment"], comments=2, origin=str(file))
+    assert ds.load_sentences(file) == lines.sentences and ds.load_sentences(file, limit=1) == lines.sentences[:1]
+    shipped = ds.read_sentences()
+    assert shipped.sentences == ds.load_sentences() and shipped.origin == "the package's sentences.txt"

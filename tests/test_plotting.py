@@ -204,3 +204,19 @@ def test_figures_drawn_by_the_package_fit_the_books_column():
     for fig in (many, panels):
         assert fig.get_figwidth() <= MAX_FIGURE_WIDTH
         plt.close(fig)
+
+
+def test_no_figure_text_below_the_minimum_size():
+    """Every explicit font size in the chapters and the plotting code is at least MIN_FONT_SIZE points."""
+    import re
+    from pathlib import Path
+
+    from oversmoothing.plotting import MIN_FONT_SIZE
+
+    root = Path(__file__).resolve().parents[1]
+    sources = [*root.glob("chapters/*.md"), *root.glob("book/*.md"), *root.glob("utils/oversmoothing/plotting/*.py")]
+    too_small = [f"{path.relative_to(root)}: {m.group(0)}" for path in sources
+                 for m in re.finditer(r"""(?:font|label|title)?size\s*=\s*(?:(?P<number>\d+(?:\.\d+)?)\b|["'](?P<word>x+-small)["'])""",
+                                      path.read_text(encoding="utf-8"))
+                 if m["word"] or (m.group(0).startswith(("fontsize", "labelsize", "titlesize")) and float(m["number"]) < MIN_FONT_SIZE)]
+    assert not too_small, f"text smaller than {MIN_FONT_SIZE} pt: {too_small}"

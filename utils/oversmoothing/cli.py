@@ -3,7 +3,9 @@
 ``oversmoothing audit [MODEL] [--texts FILE | --images DIR] [--out DIR] [--device DEVICE] [--max-texts N]``
 loads a Hugging Face model (the packaged all-MiniLM-L6-v2 by default), audits it on the package's sentences
 (text models) or on scikit-learn's digits (vision models), prints a per-layer summary and writes
-``report.json`` and PNG figures into ``--out``.
+``report.json`` and PNG figures into ``--out``. In a ``--texts`` file, lines starting with ``#`` are skipped as
+comments, and a line longer than the model's limit (512 tokens for BERT-like models) is cut to it; the command
+says on stderr how many lines it skipped and how many lines and tokens it cut.
 
 ``oversmoothing train --data digits|mnist1d|cifar10|cifar100|shakespeare [--model vit|char]
 [--value-map MAP] [--depth L --dim D --heads H --epochs E --batch-size B --lr LR --seed S] --out DIR``
@@ -13,6 +15,11 @@ trains one of the book's small models and writes ``model.safetensors`` and ``his
 ``oversmoothing experiment NAME --profile quick|full --out DIR`` runs a registered experiment of the book and
 writes ``DIR/NAME-PROFILE.json`` (``--list`` names them). Run ``oversmoothing COMMAND --help`` for every option,
 ``oversmoothing --version`` for the package's version.
+
+No command overwrites silently: when a file it would write is already in ``--out`` (``report.json`` or a figure
+of an earlier audit, ``model.safetensors`` or ``history.json`` of an earlier run, ``NAME-PROFILE.json``, e.g. a
+committed result), it refuses unless ``--overwrite`` is given; with it, ``audit`` and ``train`` first remove every
+file an earlier run of theirs wrote there (no stale figure stays beside a new report). Other files are kept.
 
 A mistake in the arguments ends in a one-line ``oversmoothing COMMAND: error: ...`` (after the usage line for
 an argument that argparse or a check of the sizes rejects) and exit status 2, never in a traceback: an
@@ -37,7 +44,8 @@ if TYPE_CHECKING:  # the command imports torch and the models only when it runs
     from torch import nn
 
     from ._cli_checks import TrainingStep
-    from .datasets import ArrayDataset, DataSplits
+    from .adapters import PretrainedTransformer
+    from .datasets import ArrayDataset, DataSplits, SentenceFile
     from .models import TransformerConfig
 
 __all__ = ["build_parser", "main"]
@@ -50,6 +58,10 @@ METRIC_INPUTS = 128
 
 VAL_FRACTION = 0.1
 """Share of the Shakespeare text that ``train`` holds out for testing (its end)."""
+
+AUDIT_FILES = ("report.json", "layer_metrics.png", "spectrum.png", "prediction.png")
+"""The files ``audit`` writes into ``--out`` (the figures are those of
+:func:`oversmoothing.plotting.save_audit_figures`)."""
 
 
 def _integer(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
@@ -91,9 +103,37 @@ def _error(command: str, message: str) -> int:
     return 2
 
 
-def _warn(command: str, message: str) -> None:
-    """Print ``oversmoothing COMMAND: warning: MESSAGE`` on stderr."""
-    print(f"oversmoothing {command}: warning: {message}", file=sys.stderr)
+def _warn(command: str, message: str, kind: str = "warning") -> None:
+    """Print ``oversmoothing COMMAND: KIND: MESSAGE`` on stderr (``KIND`` is ``warning`` or ``note``)."""
+    print(f"oversmoothing {command}: {kind}: {message}", file=sys.stderr)
+
+
+def _count(number: int, noun: str) -> str:
+    """``'1 line'``, ``'3 lines'``."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _add_overwrite_flag(parser: argparse.ArgumentParser, files: str) -> None:
+    """Add ``--overwrite`` to a command that writes ``files`` into ``--out``."""
+    parser.add_argument("--overwrite", action="store_true",
+                        help=f"replace {files} in --out (without it the command refuses to start when one "
+                             "is there)")
+
+
+def _check_out(parser: argparse.ArgumentParser, out: Path, names: Sequence[str], overwrite: bool) -> None:
+    """Refuse an ``--out`` that is a file, or one that holds any of the files ``names`` unless ``overwrite``."""
+    if out.exists() and not out.is_dir():
+        parser.error(f"argument --out: {os.fspath(out)!r} exists and is not a folder")
+    existing = [name for name in names if (out / name).exists()]
+    if existing and not overwrite:
+        parser.error(f"argument --out: {os.fspath(out)!r} already holds {', '.join(existing)} of an earlier run; "
+                     f"add --overwrite to replace {'it' if len(existing) == 1 else 'them'}, or choose another --out")
+
+
+def _remove_outputs(out: Path, names: Sequence[str]) -> None:
+    """Delete the files ``names`` of an earlier run from ``out`` (those missing are skipped; nothing else)."""
+    for name in names:
+        (out / name).unlink(missing_ok=True)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -125,7 +165,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"model name or folder (default: {DEFAULT_MODEL})")
     inputs = audit.add_mutually_exclusive_group()
     inputs.add_argument("--texts", type=Path, metavar="FILE",
-                        help="text file, one sentence a line (default: the package's sentences)")
+                        help="UTF-8 text file, one sentence a line; blank lines and lines starting with '#' "
+                             "(comments) are skipped, and a line longer than the model's limit (512 tokens for "
+                             "BERT-like models) is cut to it; both are counted on stderr (default: the package's "
+                             "sentences)")
     inputs.add_argument("--images", type=Path, metavar="DIR",
                         help="folder of PNG/JPEG images for a vision model (default: scikit-learn digits)")
     audit.add_argument("--out", type=Path, default=Path("audit"), metavar="DIR",
@@ -145,6 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="never contact the Hugging Face Hub (same as HF_HUB_OFFLINE=1)")
     audit.add_argument("--no-figures", action="store_true", help="write report.json only")
     audit.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_overwrite_flag(audit, "report.json and the figures of an earlier audit")
     audit.set_defaults(command_parser=audit)
     _add_train_parser(commands)
     _add_experiment_parser(commands)
@@ -208,6 +252,7 @@ def _add_train_parser(commands: argparse._SubParsersAction) -> None:
     train.add_argument("--compile", action="store_true", help="torch.compile the model (for long CUDA runs)")
     train.add_argument("--out", type=Path, required=True, metavar="DIR", help="output folder")
     train.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_overwrite_flag(train, "model.safetensors and history.json of an earlier run")
     train.set_defaults(command_parser=train)
 
 
@@ -218,6 +263,8 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
         "experiment",
         help="run one of the book's experiments and keep its result",
         description="Run a registered experiment of the book and write OUT/NAME-PROFILE.json with its metadata.",
+        epilog="Results of other experiments and profiles in OUT are left alone; OUT/NAME-PROFILE.json itself is "
+               "replaced only with --overwrite ('make reference' passes it to rewrite the committed reference runs).",
     )
     experiment.add_argument("name", nargs="?", metavar="NAME", help="the experiment (see --list)")
     experiment.add_argument("--list", action="store_true", help="print the experiments' names and exit")
@@ -226,6 +273,7 @@ def _add_experiment_parser(commands: argparse._SubParsersAction) -> None:
     experiment.add_argument("--device", help="torch device (default: OVERSMOOTHING_DEVICE, else CUDA, MPS or CPU)")
     experiment.add_argument("--out", type=Path, default=Path("results"), metavar="DIR",
                             help="output folder (default: ./results)")
+    _add_overwrite_flag(experiment, "NAME-PROFILE.json, e.g. a committed result such as vision-reference.json,")
     experiment.set_defaults(command_parser=experiment)
 
 
@@ -239,8 +287,7 @@ def _run_audit(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
         parser.error(f"argument --device: {err}")
     _check_input_path(parser, "--texts", args.texts, folder=False)
     _check_input_path(parser, "--images", args.images, folder=True)
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
+    _check_out(parser, args.out, AUDIT_FILES, args.overwrite)
     cores = usable_cores()
     if args.threads > cores:
         _warn("audit", f"--threads {args.threads} exceeds the {cores} CPU cores this process may use; the threads "
@@ -263,17 +310,19 @@ def _check_input_path(parser: argparse.ArgumentParser, flag: str, path: Path | N
 def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, device: torch.device) -> int:
     from . import adapters
     from .audit import audit
-    from .datasets import load_sentences
+    from .datasets import read_sentences
     from .plotting import save_audit_figures
 
     start = time.perf_counter()
     try:  # the texts first: a file that cannot be read fails before the model's slow load
-        texts = load_sentences(args.texts, limit=args.max_texts) if args.texts is not None else None
+        lines = read_sentences(args.texts) if args.texts is not None else None
     except UnicodeDecodeError as err:
         return _error("audit", f"--texts {os.fspath(args.texts)!r} is not UTF-8 text (byte {err.start}: {err.reason}); "
                                "save it as UTF-8, one sentence a line")
     except (OSError, ValueError) as err:
         return _error("audit", str(err))
+    if lines is not None:
+        _report_skipped_lines(lines, args.max_texts)
     try:
         loaded = adapters.load_pretrained(args.model, device=device, offline=True if args.offline else None)
     except adapters.ModelNotAvailableError as err:
@@ -287,20 +336,47 @@ def _audit_with(args: argparse.Namespace, parser: argparse.ArgumentParser, devic
         images = None if modality == "text" else _audit_images(args, int(loaded.model.config.image_size))
     except (OSError, ValueError) as err:
         return _error("audit", str(err))
-    texts = load_sentences(limit=args.max_texts) if modality == "text" and texts is None else texts
+    texts = None
+    if modality == "text":
+        texts = (lines if lines is not None else read_sentences()).sentences[:args.max_texts]
+        _report_cut_lines(loaded, texts)
     loaded_at = time.perf_counter()
     report = audit(loaded, texts=texts, images=images, exclude_special=args.exclude_special,
                    batch_size=args.batch_size, progress=not args.no_progress, threads=None)
     report.timings = {"load": loaded_at - start, **report.timings}
     args.out.mkdir(parents=True, exist_ok=True)
-    written = [report.save_json(args.out / "report.json")]
+    _remove_outputs(args.out, AUDIT_FILES)  # with --overwrite: no stale figure stays beside the new report
+    report_file = args.out / AUDIT_FILES[0]
+    written = [report.save_json(report_file)]
     if not args.no_figures:
         written += save_audit_figures(report, args.out, loaded.layer_weights())
     report.timings["total"] = time.perf_counter() - start
-    report.save_json(args.out / "report.json")
+    report.save_json(report_file)
     print(report.summary())
     print("wrote " + ", ".join(os.fspath(p) for p in written))
     return 0
+
+
+def _report_skipped_lines(lines: SentenceFile, limit: int) -> None:
+    """Say on stderr how many lines of a ``--texts`` file were skipped as comments or left out by ``--max-texts``."""
+    if lines.comments:
+        _warn("audit", f"--texts {lines.origin!r}: skipped {_count(lines.comments, 'line')} starting with '#' "
+                       "(comments)", kind="note")
+    if len(lines.sentences) > limit:
+        _warn("audit", f"--texts {lines.origin!r}: auditing the first {limit} of its {len(lines.sentences)} "
+                       f"sentences (--max-texts {limit})", kind="note")
+
+
+def _report_cut_lines(loaded: PretrainedTransformer, texts: Sequence[str]) -> None:
+    """Say on stderr how many of ``texts`` are longer than the model's limit, and how many tokens the cut drops."""
+    kept = loaded.encode_texts(texts)
+    full = loaded.tokenizer(list(texts), add_special_tokens=True, verbose=False)["input_ids"]
+    cuts = [(len(whole), len(part)) for whole, part in zip(full, kept) if len(whole) > len(part)]
+    if cuts:
+        limit = max(part for _, part in cuts)
+        dropped = sum(whole - part for whole, part in cuts)
+        _warn("audit", f"cut {_count(len(cuts), 'line')} longer than {loaded.name}'s limit to its first {limit} "
+                       f"tokens, dropping {_count(dropped, 'token')}")
 
 
 def _audit_images(args: argparse.Namespace, size: int) -> torch.Tensor:
@@ -430,6 +506,7 @@ def _check_sizes(args: argparse.Namespace, parser: argparse.ArgumentParser, step
 def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from dataclasses import asdict
 
+    from .adapters.loading import TRAIN_RUN_FILES
     from .runtime import get_device, seed_everything
     from .training import TrainConfig, init_from_environment, save_checkpoint, train
 
@@ -437,8 +514,7 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     args.model = args.model or model_for_data
     if args.model != model_for_data:
         parser.error(f"argument --model: {args.model} does not fit --data {args.data}; use {model_for_data}")
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
+    _check_out(parser, args.out, TRAIN_RUN_FILES, args.overwrite)
     try:
         device = get_device(args.device)
         config = TrainConfig(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr,
@@ -473,8 +549,10 @@ def _run_train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int
     if not group.is_main:
         return 0
     history.config.update(model=asdict(model_config), data=args.data, arguments=_arguments(args))
-    written = [save_checkpoint(model, args.out / "model.safetensors", history.config),
-               history.to_json(args.out / "history.json")]
+    _remove_outputs(args.out, TRAIN_RUN_FILES)
+    checkpoint, history_file = TRAIN_RUN_FILES
+    written = [save_checkpoint(model, args.out / checkpoint, history.config),
+               history.to_json(args.out / history_file)]
     last = history.epochs[-1]
     print(f"{args.model} on {args.data}, value map {args.value_map}: after {last['epoch']} epochs train loss "
           f"{last['train_loss']:.4f}, test loss {last['val_loss']:.4f}, test accuracy {last['val_accuracy']:.4f}")
@@ -499,16 +577,19 @@ def _run_experiment(args: argparse.Namespace, parser: argparse.ArgumentParser) -
         parser.error("argument NAME: give an experiment's name (see --list)")
     if args.name not in names:
         parser.error(f"argument NAME: unknown experiment {args.name!r}; choose from {', '.join(names) or 'none'}")
-    if args.out.exists() and not args.out.is_dir():
-        parser.error(f"argument --out: {os.fspath(args.out)!r} exists and is not a folder")
     try:
         device = get_device(args.device)
     except ValueError as err:
         parser.error(f"argument --device: {err}")
+    try:
+        target = result_path(args.name, args.profile, args.out)
+    except ValueError as err:  # OVERSMOOTHING_PROFILE names no profile
+        parser.error(f"argument --profile: {err}")
+    _check_out(parser, args.out, [target.name], args.overwrite)
     record = run_experiment(args.name, profile=args.profile, device=device, out=args.out)
     metadata = record["metadata"]
     print(f"{args.name} ({metadata['profile']}, {metadata['device']}) took {metadata['seconds']:.1f} s; wrote "
-          f"{os.fspath(result_path(args.name, metadata['profile'], args.out))}")
+          f"{os.fspath(target)}")
     return 0
 
 

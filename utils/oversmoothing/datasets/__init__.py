@@ -8,14 +8,23 @@
 - :func:`training_fraction`: a stratified, seeded, nested share of a training set.
 - :func:`load_corpus`, :class:`CharVocabulary`, :func:`char_windows`, :func:`char_splits`: a shipped
   public-domain Shakespeare extract and next-character windows.
-- :func:`load_sentences`, :func:`digit_images`, :func:`load_images`: inputs for auditing real models
-  (``oversmoothing audit``): shipped sentences, digit images, a folder of images.
+- :func:`load_sentences` (:func:`read_sentences` also counts the comment lines it skipped), :func:`digit_images`,
+  :func:`load_images`: inputs for auditing real models (``oversmoothing audit``): shipped sentences, digit
+  images, a folder of images.
 
 Every loader returns :class:`DataSplits` (train and test :class:`ArrayDataset` plus class names and the
 input shape); inputs and integer targets are plain tensors, so batches are ``data.inputs[index]``.
 """
 
-from .audit_inputs import IMAGE_SUFFIXES, SENTENCES_FILE, digit_images, load_images, load_sentences
+from .audit_inputs import (
+    IMAGE_SUFFIXES,
+    SENTENCES_FILE,
+    SentenceFile,
+    digit_images,
+    load_images,
+    load_sentences,
+    read_sentences,
+)
 from .cifar import CIFAR_RELEASES, download_cifar, load_cifar_splits
 from .containers import ArrayDataset, DataSplits
 from .corruptions import CORRUPTIONS, SEVERITY_CONSTANTS, corrupt, gaussian_blur
@@ -36,6 +45,7 @@ __all__ = [
     "ArrayDataset",
     "CharVocabulary",
     "DataSplits",
+    "SentenceFile",
     "TextSplits",
     "char_splits",
     "char_windows",
@@ -50,6 +60,7 @@ __all__ = [
     "load_images",
     "load_mnist1d_splits",
     "load_sentences",
+    "read_sentences",
     "stratified_indices",
     "training_fraction",
 ]

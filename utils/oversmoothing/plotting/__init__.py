@@ -17,13 +17,14 @@ from .curves import LOG_SCALE_METRICS, plot_layer_metric_runs, plot_layer_metric
 from .head_view import head_view_figure
 from .layer_spectrum import plot_layer_spectrum
 from .schematic import draw_block_schematic, plot_block_schematic
-from .style import BOOK_STYLE, EXTRA_COLORS, MAX_FIGURE_WIDTH, REGIME_COLORS, color_for, fitted_width, use_book_style
+from .style import BOOK_STYLE, EXTRA_COLORS, MAX_FIGURE_WIDTH, MIN_FONT_SIZE, REGIME_COLORS, color_for, fitted_width, use_book_style
 
 __all__ = [
     "BOOK_STYLE",
     "EXTRA_COLORS",
     "LOG_SCALE_METRICS",
     "MAX_FIGURE_WIDTH",
+    "MIN_FONT_SIZE",
     "REGIME_COLORS",
     "as_complex",
     "audit_figures",

@@ -17,7 +17,7 @@ from matplotlib.figure import Figure
 from ..runtime import torch_threads
 from .complex_plane import plot_eigenvalues
 from .curves import plot_layer_metrics
-from .style import REGIME_COLORS, use_book_style
+from .style import MIN_FONT_SIZE, REGIME_COLORS, use_book_style
 
 if TYPE_CHECKING:  # for annotations only; neither module imports this one
     from ..adapters import LayerWeights
@@ -47,7 +47,7 @@ def audit_prediction_figure(report: AuditReport) -> Figure:
                  label="smoothing (head-averaged A)")
     axes[0].set(xlabel="block", ylabel="fraction predicted", ylim=(0, 1.45), yticks=[0, 0.25, 0.5, 0.75, 1],
                 xticks=layers)
-    axes[0].legend(loc="upper center", ncol=2, fontsize=7)
+    axes[0].legend(loc="upper center", ncol=2, fontsize=MIN_FONT_SIZE)
     for regime in ("smoothing", "sharpening"):
         rows = report.per_input[report.per_input.predicted_regime == regime]
         if rows.empty:

@@ -22,7 +22,7 @@ from matplotlib.figure import Figure
 
 from ..spectrum import DominantMode
 from .complex_plane import ComplexValues, as_complex, complex_plane, scatter_complex
-from .style import MAX_FIGURE_WIDTH, REGIME_COLORS
+from .style import MAX_FIGURE_WIDTH, MIN_FONT_SIZE, REGIME_COLORS
 
 __all__ = ["head_view_figure"]
 
@@ -45,7 +45,7 @@ def _spectrum_panel(ax: Axes, values: np.ndarray, star: int, name: str, limit: f
     scatter_complex(ax, values, s=12, color="0.35", alpha=0.7)
     scatter_complex(ax, values[star], marker="*", s=170, color=color, edgecolors="k", linewidths=0.5, zorder=3,
                     label=rf"$\lambda^{name}$ of the dominant pair ({regime})")
-    ax.legend(loc="lower left", fontsize=7)
+    ax.legend(loc="lower left", fontsize=MIN_FONT_SIZE)
 
 
 def head_view_figure(
@@ -104,8 +104,8 @@ def head_view_figure(
     image = axes[0].imshow(matrix, cmap="Greys", vmin=0.0, vmax=1.0)
     fig.colorbar(image, ax=axes[0], shrink=0.8, label="attention weight")
     labels = list(tokens) if tokens is not None else [str(k + 1) for k in range(n)]
-    axes[0].set_xticks(range(n), labels, rotation=90, fontsize=7)
-    axes[0].set_yticks(range(n), labels, fontsize=7)
+    axes[0].set_xticks(range(n), labels, rotation=90, fontsize=MIN_FONT_SIZE)
+    axes[0].set_yticks(range(n), labels, fontsize=MIN_FONT_SIZE)
     axes[0].set(xlabel="key", ylabel="query", title="attention map")
     axes[0].grid(False)
     _spectrum_panel(axes[1], lambda_a, i, "A", 1.15, color, regime)

@@ -18,7 +18,7 @@ from matplotlib.axes import Axes
 
 from ..spectrum import DominantMode, dominant_mode_from_spectra, perron_index
 from .complex_plane import ComplexValues, as_complex, complex_plane, plot_circle, scatter_complex
-from .style import REGIME_COLORS
+from .style import MIN_FONT_SIZE, REGIME_COLORS
 
 __all__ = ["plot_layer_spectrum"]
 
@@ -74,5 +74,5 @@ def plot_layer_spectrum(
     scatter_complex(ax, mode.eigenvalue, marker="*", s=160, color=color, edgecolors="k", linewidths=0.5, zorder=3,
                     label=rf"dominant $\mu^*$: predicted {mode.regime}")
     if legend:
-        ax.legend(loc="lower left", fontsize=7)
+        ax.legend(loc="lower left", fontsize=MIN_FONT_SIZE)
     return mode

@@ -23,6 +23,12 @@ shown at no less than about two thirds of its pixels, so its 10-point text stays
 (``tests/book/test_html.py``) fail on a figure shown below 60 % of its width."""
 
 
+MIN_FONT_SIZE: float = 8.0
+"""Points: the smallest text a figure of the book sets (legends, tick labels, annotations). With
+:data:`MAX_FIGURE_WIDTH` it keeps text at about 8 px or more on the page; a test scans the chapters and the
+plotting code for smaller sizes."""
+
+
 def fitted_width(width: float) -> float:
     """``width`` (inches) capped at :data:`MAX_FIGURE_WIDTH`: many panels get narrower rather than the text smaller."""
     return min(width, MAX_FIGURE_WIDTH)
