@@ -210,12 +210,12 @@ def test_load_sentences_from_a_file(tmp_path):
 
 
 def test_the_command_reports_lines_cut_to_the_model_limit(minilm, capsys):
-    from oversmoothing import cli
+    from oversmoothing.cli import audit as audit_command
 
-    cli._report_cut_lines(minilm, ["A short sentence.", "Another one."])
+    audit_command._report_cut_lines(minilm, ["A short sentence.", "Another one."])
     assert capsys.readouterr().err == ""
     long_line = "word " * 600  # 600 tokens and [CLS], [SEP]: 90 beyond MiniLM's 512
-    cli._report_cut_lines(minilm, ["A short sentence.", long_line, long_line])
+    audit_command._report_cut_lines(minilm, ["A short sentence.", long_line, long_line])
     assert capsys.readouterr().err == (f"oversmoothing audit: warning: cut 2 lines longer than {minilm.name}'s limit "
                                        "to its first 512 tokens, dropping 180 tokens\n")
     assert [len(ids) for ids in minilm.encode_texts([long_line])] == [512]

@@ -34,7 +34,7 @@ def test_audit_command_writes_report_and_figures(tmp_path, capsys):
     assert report["n_inputs"] == 24 and report["architecture"]["model_type"] == "bert"
     assert len(report["metrics"]) == 7 and report["timings"]["total"] > 0
     assert {p.name for p in out.glob("*.png")} == {"layer_metrics.png", "spectrum.png", "prediction.png"}
-    assert {p.name for p in out.iterdir()} == set(cli.AUDIT_FILES)  # what --overwrite removes
+    assert {p.name for p in out.iterdir()} == set(cli.audit.AUDIT_FILES)  # what --overwrite removes
 
 
 @needs_audit
@@ -174,7 +174,7 @@ def test_audit_names_an_unusable_input_file(flag, make, message, tmp_path, capsy
 
 @needs_audit
 def test_audit_warns_when_threads_exceed_the_cores(tmp_path, capsys):
-    from oversmoothing._cli_checks import usable_cores
+    from oversmoothing.cli.resources import usable_cores
 
     texts = tmp_path / "latin1.txt"
     texts.write_bytes(b"caf\xe9\n")  # fails at once after the warning, before any model loads
@@ -305,9 +305,9 @@ def test_train_command_reports_missing_cifar_files_with_the_flags(tmp_path, caps
 
 
 def test_train_command_refuses_a_run_that_the_memory_cannot_hold(tmp_path, monkeypatch, capsys):
-    from oversmoothing import _cli_checks
+    from oversmoothing.cli import resources
 
-    monkeypatch.setattr(_cli_checks, "available_memory", lambda device: 10**6)
+    monkeypatch.setattr(resources, "available_memory", lambda device: 10**6)
     with pytest.raises(SystemExit) as exit_info:
         cli.main(["train", "--data", "shakespeare", "--out", str(tmp_path), *SMALL])
     assert exit_info.value.code == 2

@@ -22,7 +22,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ._validation import check_int, check_tokens
+from ._spectrum_checks import (check_attention_min, check_block_eigenvalues, check_causal_blocks, check_depth,
+                               check_heads, check_layer, check_pair, check_spectra, check_square)
+from ._validation import check_int
 
 __all__ = [
     "ATTENTION_MIN_RANGE",
@@ -51,67 +53,6 @@ r"""Where :math:`\lambda_{\min}` of a row-stochastic matrix with a real spectrum
 above 1."""
 
 
-def _check_square(matrix: torch.Tensor, name: str) -> torch.Tensor:
-    matrix = check_tokens(matrix, name)
-    if matrix.shape[-1] != matrix.shape[-2]:
-        raise ValueError(f"{name} must be square (..., k, k), got shape {tuple(matrix.shape)}")
-    return matrix
-
-
-def _check_row_stochastic(attention: torch.Tensor, tolerance: float = 1e-6) -> torch.Tensor:
-    """Check that ``attention`` (``(..., n, n)``) is nonnegative with rows summing to 1, both within ``tolerance``."""
-    attention = _check_square(attention, "attention")
-    smallest = float(attention.min())
-    if smallest < -tolerance:
-        raise ValueError(f"attention must be row-stochastic, so nonnegative; its smallest entry is {smallest:.3g}")
-    deviation = float((attention.sum(dim=-1) - 1).abs().max())
-    if deviation > tolerance:
-        raise ValueError(f"attention must be row-stochastic (rows summing to 1); the largest deviation is {deviation:.3g}")
-    return attention
-
-
-def _check_batches(*named: tuple[str, torch.Tensor, int]) -> None:
-    """Check that the batch (leading) dimensions of tensors broadcast.
-
-    Args:
-        named: ``(name, tensor, core)`` triples; the last ``core`` dimensions of ``tensor`` are not batch ones.
-
-    Raises:
-        ValueError: naming every tensor with its shape and batch shape.
-    """
-    batches = [tuple(tensor.shape[:tensor.ndim - core]) for _, tensor, core in named]
-    try:
-        torch.broadcast_shapes(*batches)
-    except RuntimeError:
-        described = " and ".join(f"{name} of shape {tuple(tensor.shape)}" for name, tensor, _ in named)
-        shapes = " and ".join(map(str, batches))
-        raise ValueError(f"the batch shapes {shapes} of {described} do not broadcast") from None
-
-
-def _check_fits(x: torch.Tensor, attention: torch.Tensor, value_output: torch.Tensor) -> torch.Tensor:
-    """Check that tokens ``x`` (``(..., n, d)``) fit ``A`` (``n x n``) and ``H`` (``d x d``), batches included."""
-    x = check_tokens(x)
-    n, d = attention.shape[-1], value_output.shape[-1]
-    if x.shape[-2:] != (n, d):
-        raise ValueError(f"x must have shape (..., n, d) = (..., {n}, {d}) to fit attention of shape "
-                         f"{tuple(attention.shape)} and value_output of shape {tuple(value_output.shape)}, "
-                         f"got {tuple(x.shape)}")
-    _check_batches(("attention", attention, 2), ("value_output", value_output, 2), ("x", x, 2))
-    return x
-
-
-def _check_attention_min(attention_min: torch.Tensor | float) -> torch.Tensor:
-    """``attention_min`` as a float64 tensor, checked to lie in :data:`ATTENTION_MIN_RANGE` (up to rounding)."""
-    value = torch.as_tensor(attention_min, dtype=torch.float64)
-    low, high = ATTENTION_MIN_RANGE
-    inside = (value >= low - 1e-9) & (value <= high + 1e-9)  # False for NaN
-    if not bool(inside.all()):
-        offending = float(value[~inside].flatten()[0])
-        raise ValueError(f"attention_min must lie in [{low:g}, {high:g}] (the smallest eigenvalue of a row-stochastic "
-                         f"attention matrix with a real spectrum), got {offending!r}")
-    return value
-
-
 def asymmetry(matrix: torch.Tensor) -> torch.Tensor:
     r"""How far a square matrix is from symmetric: :math:`\|(H - H^\top)/2\|_F \,/\, \|H\|_F`.
 
@@ -129,7 +70,7 @@ def asymmetry(matrix: torch.Tensor) -> torch.Tensor:
         TypeError: ``matrix`` is not a real floating tensor.
         ValueError: ``matrix`` is not square, not finite, or a batch entry is the zero matrix.
     """
-    matrix = _check_square(matrix, "matrix")
+    matrix = check_square(matrix, "matrix")
     total = torch.linalg.matrix_norm(matrix)
     if bool((total == 0).any()):
         raise ValueError("matrix contains a zero matrix, whose asymmetry is undefined")
@@ -176,8 +117,7 @@ def update_eigenvalues(attention: torch.Tensor, value_output: torch.Tensor, resi
         TypeError, ValueError: ``attention`` or ``value_output`` is not a real square floating tensor, or
             their batch shapes do not broadcast.
     """
-    attention, value_output = _check_square(attention, "attention"), _check_square(value_output, "value_output")
-    _check_batches(("attention", attention, 2), ("value_output", value_output, 2))
+    attention, value_output = check_pair(attention, value_output)
     return _products(torch.linalg.eigvals(attention), torch.linalg.eigvals(value_output), residual)
 
 
@@ -249,9 +189,7 @@ def dominant_mode(attention: torch.Tensor, value_output: torch.Tensor, residual:
             than ``1e-6``), a matrix is not square, or the batch shapes of ``attention`` and
             ``value_output`` do not broadcast.
     """
-    attention = _check_row_stochastic(attention)
-    value_output = _check_square(value_output, "value_output")
-    _check_batches(("attention", attention, 2), ("value_output", value_output, 2))
+    attention, value_output = check_pair(attention, value_output, row_stochastic=True)
     lambda_a = torch.linalg.eigvals(attention)
     lambda_h = torch.linalg.eigvals(value_output)
     return dominant_mode_from_spectra(lambda_a, lambda_h, perron_index(lambda_a), residual, tolerance)
@@ -269,10 +207,7 @@ def dominant_mode_from_spectra(attention_eigenvalues: torch.Tensor, value_eigenv
         residual: include the skip connection.
         tolerance: relative tolerance for ties.
     """
-    if attention_eigenvalues.ndim < 1 or value_eigenvalues.ndim < 1:
-        raise ValueError("attention_eigenvalues and value_eigenvalues must have shape (..., n) and (..., d)")
-    _check_batches(("attention_eigenvalues", attention_eigenvalues, 1), ("value_eigenvalues", value_eigenvalues, 1),
-                   ("perron", torch.as_tensor(perron), 0))
+    check_spectra(attention_eigenvalues, value_eigenvalues, perron)
     mu = _products(attention_eigenvalues.to(torch.complex128), value_eigenvalues.to(torch.complex128), residual)
     n, d = mu.shape[-2:]
     modulus = mu.abs()
@@ -323,7 +258,7 @@ def endpoint_gap(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor | f
         ValueError: ``attention_min`` lies outside :math:`[-1, 1]` or is NaN.
     """
     value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
-    attention_min = _check_attention_min(attention_min)
+    attention_min = check_attention_min(attention_min, ATTENTION_MIN_RANGE)
     return (1 + value_eigenvalue).abs() ** 2 - (1 + attention_min * value_eigenvalue).abs() ** 2
 
 
@@ -346,7 +281,7 @@ def phase_condition(value_eigenvalue: torch.Tensor, attention_min: torch.Tensor 
         ValueError: ``attention_min`` lies outside :math:`[-1, 1]` or is NaN.
     """
     value_eigenvalue = torch.as_tensor(value_eigenvalue).to(torch.complex128)
-    attention_min = _check_attention_min(attention_min)
+    attention_min = check_attention_min(attention_min, ATTENTION_MIN_RANGE)
     r, theta = value_eigenvalue.abs(), value_eigenvalue.angle()
     return (r > 0) & (torch.cos(theta) > -r * (1 + attention_min) / 2)
 
@@ -369,8 +304,7 @@ def mode_coordinates(attention: torch.Tensor, value_output: torch.Tensor, x: tor
         ``(eigenvalues, coordinates)``, both shape ``(..., n, d)`` and complex: entry ``[i, j]`` is
         :math:`\mu_{ij}` and :math:`C_{ij}`, in the same order.
     """
-    attention, value_output = _check_square(attention, "attention"), _check_square(value_output, "value_output")
-    x = _check_fits(x, attention, value_output)
+    attention, value_output, x = check_layer(attention, value_output, x)
     lambda_a, right_a = torch.linalg.eig(attention)
     lambda_h, left_h = torch.linalg.eig(value_output.transpose(-1, -2))
     x = x.to(right_a.dtype)
@@ -393,11 +327,8 @@ def power_iteration(attention: torch.Tensor, value_output: torch.Tensor, x: torc
         ``(direction, log_growth)``: :math:`X_L/\lVert X_L \rVert_F`, shape ``(..., n, d)``, and
         :math:`\log(\lVert X_{\ell+1} \rVert_F / \lVert X_\ell \rVert_F)` for every layer, shape ``(..., depth)``.
     """
-    attention = _check_square(attention, "attention")
-    value_output = _check_square(value_output, "value_output")
-    x = _check_fits(x, attention, value_output)
-    if not isinstance(depth, int) or depth < 1:
-        raise ValueError(f"depth must be a positive int, got {depth!r}")
+    attention, value_output, x = check_layer(attention, value_output, x)
+    check_depth(depth)
     x = x / torch.linalg.vector_norm(x, dim=(-2, -1), keepdim=True)
     growth = []
     for _ in range(depth):
@@ -422,13 +353,7 @@ def split_by_heads(value_output: torch.Tensor, heads: int) -> torch.Tensor:
     Returns:
         Shape ``(..., heads, d, d)``; the maps sum to :math:`H`.
     """
-    if not isinstance(value_output, torch.Tensor) or value_output.ndim < 2 or (
-            value_output.shape[-1] != value_output.shape[-2]):
-        raise ValueError("value_output must be a tensor of shape (..., d, d), got "
-                         f"{getattr(value_output, 'shape', value_output)}")
-    d = value_output.shape[-1]
-    if not isinstance(heads, int) or isinstance(heads, bool) or heads < 1 or d % heads:
-        raise ValueError(f"heads must be a positive int dividing d={d}, got {heads!r}")
+    d = check_heads(value_output, heads)
     owner = torch.arange(d, device=value_output.device) // (d // heads)             # (d,): the head of each column
     selection = owner == torch.arange(heads, device=value_output.device)[:, None]      # (heads, d): diagonal of E_h
     return value_output.unsqueeze(-3) * selection.to(value_output.dtype)[:, None, :]
@@ -449,17 +374,7 @@ def causal_block_eigenvalues(self_attention: torch.Tensor, head_value_outputs: t
     Returns:
         Shape ``(..., n, d)``, complex: row ``k`` holds the eigenvalues of :math:`M_k` (``k = 0`` is the DC block).
     """
-    for name, value, ndim in (("self_attention", self_attention, 2), ("head_value_outputs", head_value_outputs, 3)):
-        if not isinstance(value, torch.Tensor) or value.ndim < ndim or value.is_complex():
-            raise ValueError(f"{name} must be a real tensor with at least {ndim} dimensions")
-        if not bool(torch.isfinite(value).all()):
-            raise ValueError(f"{name} contains NaN or infinite entries")
-    if head_value_outputs.shape[-1] != head_value_outputs.shape[-2]:
-        raise ValueError("head_value_outputs must have shape (..., heads, d, d), got "
-                         f"{tuple(head_value_outputs.shape)}")
-    if self_attention.shape[-2] != head_value_outputs.shape[-3]:
-        raise ValueError(f"self_attention has {self_attention.shape[-2]} heads, head_value_outputs "
-                         f"{head_value_outputs.shape[-3]}")
+    check_causal_blocks(self_attention, head_value_outputs)
     dtype = torch.promote_types(self_attention.dtype, head_value_outputs.dtype)
     blocks = torch.einsum("...hk,...hij->...kij", self_attention.to(dtype), head_value_outputs.to(dtype))
     blocks = blocks + torch.eye(blocks.shape[-1], dtype=dtype, device=blocks.device)
@@ -475,8 +390,6 @@ def dc_dominates(block_eigenvalues: torch.Tensor) -> torch.Tensor:
     Returns:
         Shape ``(...)``, bool: ``True`` where the layer is in the smoothing regime.
     """
-    if not isinstance(block_eigenvalues, torch.Tensor) or block_eigenvalues.ndim < 2 or (
-            block_eigenvalues.shape[-2] < 2):
-        raise ValueError("block_eigenvalues must be a tensor of shape (..., n, d) with n >= 2")
+    check_block_eigenvalues(block_eigenvalues)
     modulus = block_eigenvalues.abs()
     return modulus[..., 0, :].amax(dim=-1) > modulus[..., 1:, :].flatten(-2).amax(dim=-1)

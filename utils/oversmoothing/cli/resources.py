@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .models import TransformerConfig
+from ..models import TransformerConfig
 
 BYTES_PER_FLOAT = 4
 
