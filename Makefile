@@ -82,7 +82,7 @@ PHASE := bash scripts/phase.sh $(TIMES)
 test:
 	@mkdir -p _build && : > $(TIMES)
 	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
-	@$(PHASE) "unit tests" 100 $(PY) -m pytest -m "not html" -q -p no:cacheprovider -n 2
+	@$(PHASE) "unit tests" 90 $(PY) -m pytest -m "not html" -q -p no:cacheprovider -n 2
 	@$(PHASE) "book build" 230 $(MAKE) --no-print-directory book
 	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 120 $(PY) -m pytest -m html -q -p no:cacheprovider
