@@ -19,7 +19,7 @@ help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
 	@echo "make test        unit tests, book built with -W (every chapter executed once), student edition, pages checked"
 	@echo "make notebooks   write the output-free .ipynb paired with each chapter, and the Colab edition"
-	@echo "make colab       write the Colab edition: notebooks/*.ipynb, each chapter in plain Markdown"
+	@echo "make colab       write the Colab edition: notebooks/*.ipynb (with solutions) and notebooks/student/*.ipynb (without)"
 	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
 	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
 	@echo "make bench       benchmarks (not part of the tests; the ViT-vs-timm one in its own .bench-venv)"
@@ -55,6 +55,7 @@ notebooks: $(VENV)/.installed colab
 # The Colab edition (notebooks/*.ipynb): the chapters with their MyST markup converted to plain Markdown.
 colab: $(VENV)/.installed
 	$(PY) scripts/colab_edition.py write $(CHAPTERS)
+	$(PY) scripts/colab_edition.py write --student $(CHAPTERS)
 
 STUDENT_SRC := _build/student_src
 

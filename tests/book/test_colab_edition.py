@@ -4,7 +4,9 @@
   left in a Markdown cell; every reference finds its target; ``notebooks/`` is in sync with the chapters;
 * the anchors of the label index are the ids Sphinx writes (checked on a build, when there is one);
 * each transformation, on tiny inputs;
-* the Colab launch button opens the converted notebook, and only chapters have one.
+* the Colab launch button opens the converted notebook, and only chapters have one;
+* the student Colab edition (``notebooks/student/``) is in sync and holds no solution, and the student
+  HTML edition's Colab button opens it.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import pytest
 import yaml
 
 from conftest import MYST_HEADER, ROOT, load_script
-from oversmoothing.book import colab
+from oversmoothing.book import colab, sphinx
 from oversmoothing.book.colab import Book, Citation, PageContext, Target, convert_markdown
 from oversmoothing.book.sphinx import (colab_edition_url, notice_placeholder_repository, open_colab_edition,
                                        with_colab_button)
@@ -70,6 +72,35 @@ def test_colab_notebooks_keep_code_cells_tags_and_the_install_cell():
         assert f"oversmoothing @ git+{CONFIG['repository']['url']}" in code[0].source
         assert all(not cell.outputs and cell.execution_count is None for cell in code)
         assert len(code) == chapter.read_text(encoding="utf-8").count("```{code-cell}")
+
+
+def test_student_colab_edition_is_in_sync_with_the_chapters(book, edition):
+    stale = edition.out_of_sync(CHAPTERS, book, student=True)
+    assert not stale, f"notebooks/student/ is out of sync (run `make colab`): {[p.name for p in stale]}"
+    written = sorted(path.stem for path in (ROOT / "notebooks" / "student").glob("*.ipynb"))
+    assert written == [chapter.stem for chapter in CHAPTERS], "notebooks/student/ holds a notebook without a chapter"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
+def test_student_colab_notebook_has_no_solution_text(chapter, edition):
+    student_edition = edition.student_edition
+    page = student_edition.parse_page(chapter.read_text(encoding="utf-8"), chapter.name)
+    kept = student_edition.kept_text(page)
+    student = nbformat.read(ROOT / "notebooks" / "student" / f"{chapter.stem}.ipynb", as_version=4)
+    full = nbformat.read(ROOT / colab.COLAB_FOLDER / f"{chapter.stem}.ipynb", as_version=4)
+    student_text = "\n".join(cell.source for cell in student.cells)
+    full_text = "\n".join(cell.source for cell in full.cells)
+    for solution in page.solutions:
+        # a solution's distinctive lines, and their runs of plain words that the exercise does not share:
+        # the converter rewrites markup, not code or plain words
+        probes = {probe for line in student_edition.distinctive_lines(page, solution)
+                  for probe in [line, *student_edition.plain_fragments(line, min_words=5)] if probe not in kept}
+        left = sorted(probe for probe in probes if probe in student_text)
+        assert not left, f"{chapter.name}: the student Colab notebook holds the solution of {solution.exercise}: {left}"
+        assert any(probe in full_text for probe in probes), f"{chapter.name}: the check cannot see {solution.exercise}"
+    stubs = [cell.source for cell in student.cells if student_edition.is_stub_cell(cell)]
+    assert stubs == [stub for s in page.solutions for stub in page.exercise(s.exercise).stubs]
+    assert "nstructor" not in student_text  # the student edition has no instructor guide to link to
 
 
 def test_sync_check_sees_a_stale_notebook(tmp_path, book, edition):
@@ -333,6 +364,27 @@ def test_the_extension_points_chapters_at_their_colab_edition(tmp_path, capsys):
     options["repository_url"] = colab.PLACEHOLDER_REPOSITORY_URL
     notice_placeholder_repository(app)
     assert "placeholder" in capsys.readouterr().err
+
+
+def test_the_student_edition_points_chapters_at_the_student_notebooks(tmp_path):
+    (tmp_path / "notebooks" / "student").mkdir(parents=True)
+    (tmp_path / "notebooks" / "student" / "05_x.ipynb").write_text("{}")
+    (tmp_path / "notebooks" / "06_y.ipynb").write_text("{}")  # a full notebook only: no student button
+    options = {"repository_url": "https://github.com/o/r", "repository_branch": "main",
+               "launch_buttons": {"colab_url": "https://colab.research.google.com"}}
+    app = types.SimpleNamespace(config=types.SimpleNamespace(html_theme_options=options), srcdir=str(tmp_path))
+    student_edition = load_script("scripts/student_edition.py")
+    assert (sphinx.STUDENT_EDITION_MARKER, sphinx.STUDENT_COLAB_FOLDER) == (
+        student_edition.MARKER, student_edition.STUDENT_COLAB_FOLDER)
+    assert sphinx.colab_folder(tmp_path) == "notebooks"
+    (tmp_path / student_edition.MARKER).write_text("")  # as scripts/student_edition.py source writes it
+    assert sphinx.colab_folder(tmp_path) == "notebooks/student"
+    url = "https://colab.research.google.com/github/o/r/blob/main/notebooks/student/05_x.ipynb"
+    assert colab_edition_url(options, tmp_path, "chapters/05_x", "notebooks/student") == url
+    for page, expected in [("chapters/05_x", [url]), ("chapters/06_y", []), ("book/intro", [])]:
+        context = {"header_buttons": [launch_group("Colab")]}
+        open_colab_edition(app, page, "page.html", context, None)
+        assert [b["url"] for group in context["header_buttons"] for b in group["buttons"]] == expected
 
 
 COLAB_LINK = re.compile(r'href="(https://colab\.research\.google\.com/[^"]+)"')

@@ -21,6 +21,7 @@ from pathlib import Path
 import jupytext
 import nbformat
 import pytest
+import yaml
 
 from conftest import MYST_HEADER, ROOT, load_script
 
@@ -408,7 +409,9 @@ def test_source_command_writes_a_stripped_book(tmp_path):
     chapter = (out / "chapters" / "09_tiny.md").read_text()
     assert "never negative" not in chapter and "Write `square`." in chapter
     config = (out / "_config.yml").read_text()
-    assert "Tiny (student edition)" in config and "colab" not in config
+    assert "Tiny (student edition)" in config
+    # the Colab button stays: in a source with the marker, it opens notebooks/student/ (oversmoothing.book.sphinx)
+    assert yaml.safe_load(config)["launch_buttons"]["colab_url"] == "https://colab.research.google.com"
     # run again: the earlier output is replaced; a folder it did not write is refused
     (out / "chapters" / "stale.md").write_text("old")
     assert edition.main(["source", str(out), "--root", str(book)]) == 0
@@ -418,6 +421,33 @@ def test_source_command_writes_a_stripped_book(tmp_path):
     assert edition.main(["source", str(tmp_path / "other"), "--root", str(book)]) == 1
     assert edition.main(["source", str(book / "chapters"), "--root", str(book)]) == 1
     assert (tmp_path / "other" / "keep.txt").read_text() == "mine"
+
+
+def test_source_command_drops_the_instructor_guide(tmp_path):
+    book = tmp_path / "book_src"
+    (book / "book").mkdir(parents=True)
+    (book / "notebooks" / "student").mkdir(parents=True)
+    (book / "notebooks" / "student" / "09_tiny.ipynb").write_text("{}")
+    (book / "book" / "intro.md").write_text(
+        "# Intro\n\nProjects (see also {ref}`instructors`). Read {ref}`the guide <instructors>` and "
+        "{doc}`instructors`; {ref}`kept` stays.\n\n(kept)=\n## Kept\n")
+    (book / "book" / "instructors.md").write_text("(instructors)=\n# Guide for instructors\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: book/intro\nchapters:\n  - file: book/instructors\n")
+    (book / "_config.yml").write_text("title: Tiny\n")
+    out = tmp_path / "out"
+    assert edition.main(["source", str(out), "--root", str(book)]) == 0
+    assert not (out / "book" / "instructors.md").exists()
+    assert "instructors" not in (out / "_toc.yml").read_text()
+    assert yaml.safe_load((out / "_toc.yml").read_text()) == {"format": "jb-book", "root": "book/intro", "chapters": []}
+    assert (out / "book" / "intro.md").read_text() == (
+        "# Intro\n\nProjects. Read the guide and *Guide for instructors*; {ref}`kept` stays.\n\n(kept)=\n## Kept\n")
+    assert (out / "notebooks" / "student" / "09_tiny.ipynb").is_file()  # the Colab buttons' targets
+
+
+def test_the_student_toc_of_the_book_has_no_instructor_guide():
+    toc = yaml.safe_load(edition.student_toc(ROOT))
+    assert "instructors" not in yaml.safe_dump(toc)
+    assert [p for p in edition.toc_files(ROOT) if p.stem == "instructors"], "the main book has its guide"
 
 
 # --------------------------------------------------------------------------------------------------

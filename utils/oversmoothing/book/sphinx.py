@@ -22,14 +22,16 @@ The Colab launch button opens the page's Colab edition (``notebooks/NAME.ipynb``
 matter, which Colab cannot open as ``.md``) have no Colab button. sphinx-book-theme builds its launch
 buttons on ``html-page-context`` (priority 501) as entries of ``context["header_buttons"]`` that the
 template renders later; :func:`open_colab_edition` rewrites that entry afterwards (priority 600).
-While ``repository.url`` is the placeholder, the build prints a notice (on stderr, not as a Sphinx
+In the student edition (a source folder holding ``.student-edition``, which ``scripts/student_edition.py
+source`` writes, with a copy of ``notebooks/student/`` where the button's target is checked) the button
+opens the student Colab edition ``notebooks/student/NAME.ipynb`` instead. While ``repository.url`` is the placeholder, the build prints a notice (on stderr, not as a Sphinx
 warning, which ``-W`` would turn into an error).
 """
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import nbclient
@@ -38,7 +40,7 @@ from jupyter_cache.executors import utils as cache_utils
 from myst_nb.ext import execution_tables
 from sphinx.application import Sphinx
 
-from .colab import colab_link, colab_notebook_path, placeholder_notice
+from .colab import COLAB_FOLDER, colab_link, colab_notebook_path, placeholder_notice
 from .execution import execute
 
 __all__ = ["setup"]
@@ -82,9 +84,22 @@ def with_colab_button(header_buttons: list[dict[str, Any]], url: str | None) -> 
     return rewritten
 
 
-def colab_edition_url(theme_options: dict[str, Any], srcdir: Path, pagename: str) -> str | None:
-    """The Colab address of a page's converted notebook, or ``None`` when the page has none."""
+STUDENT_EDITION_MARKER = ".student-edition"  # scripts/student_edition.py writes it into the student source
+STUDENT_COLAB_FOLDER = "notebooks/student"
+
+
+def colab_folder(srcdir: Path) -> str:
+    """The folder of the notebooks the Colab buttons open: ``notebooks/student`` in the student edition."""
+    return STUDENT_COLAB_FOLDER if (Path(srcdir) / STUDENT_EDITION_MARKER).is_file() else COLAB_FOLDER
+
+
+def colab_edition_url(theme_options: dict[str, Any], srcdir: Path, pagename: str,
+                      folder: str = COLAB_FOLDER) -> str | None:
+    """The Colab address of a page's converted notebook in ``folder`` (relative to the repository root,
+    and to ``srcdir``, where it must exist), or ``None`` when the page has none."""
     path = colab_notebook_path(pagename)
+    if path is not None:
+        path = f"{folder.strip('/')}/{PurePosixPath(path).name}"
     repository = theme_options.get("repository_url")
     if path is None or not repository or not (srcdir / path).is_file():
         return None
@@ -96,7 +111,8 @@ def colab_edition_url(theme_options: dict[str, Any], srcdir: Path, pagename: str
 def open_colab_edition(app: Sphinx, pagename: str, templatename: str, context: dict[str, Any], doctree: Any) -> None:
     """The Colab button opens the page's Colab edition; a page without one has no Colab button."""
     if "header_buttons" in context:
-        url = colab_edition_url(app.config.html_theme_options, Path(app.srcdir), pagename)
+        srcdir = Path(app.srcdir)
+        url = colab_edition_url(app.config.html_theme_options, srcdir, pagename, colab_folder(srcdir))
         context["header_buttons"] = with_colab_button(context["header_buttons"], url)
 
 
