@@ -274,3 +274,35 @@ def test_cuda_layer_metrics_match_cpu():
     on_cpu = ovs.layer_metrics(states)
     on_gpu = ovs.layer_metrics(states.cuda())
     assert (on_cpu - on_gpu).abs().max().max() < 1e-9
+
+
+@pytest.mark.parametrize("norm", ["pre", "post", "none"])
+def test_relative_branch_steps_match_the_blocks_own_arithmetic(norm):
+    from oversmoothing.models import relative_branch_steps
+
+    model = make_encoder(norm=norm).double()
+    x = torch.randn(2, 5, 32, generator=torch.Generator().manual_seed(1), dtype=torch.float64)
+    steps = relative_branch_steps(model, x)
+    size = lambda t: t.flatten(-2).norm(dim=-1)
+    with torch.no_grad():
+        stream = x
+        for index, block in enumerate(model.blocks):                    # the block's forward, written out
+            attention_out = block.attn(block.ln1(stream) if norm == "pre" else stream)[0]
+            torch.testing.assert_close(steps["attention"][index], size(attention_out) / size(stream))
+            after = stream + attention_out if norm == "pre" else block.ln1(stream + attention_out)
+            mlp_out = block.mlp(block.ln2(after) if norm == "pre" else after)
+            torch.testing.assert_close(steps["MLP"][index], size(mlp_out) / size(after))
+            stream = after + mlp_out if norm == "pre" else block.ln2(after + mlp_out)
+    assert steps["attention"].shape == steps["MLP"].shape == (3, 2)
+    assert not any(block.attn._forward_hooks for block in model.blocks)        # no hook left behind
+
+
+def test_relative_branch_steps_need_a_residual_encoder():
+    from oversmoothing.models import relative_branch_steps
+
+    x = torch.randn(1, 4, 32)
+    assert set(relative_branch_steps(make_encoder(mlp=False), x)) == {"attention"}
+    with pytest.raises(ValueError, match="residual"):
+        relative_branch_steps(make_encoder(residual=False), x)
+    with pytest.raises(TypeError, match="TransformerEncoder"):
+        relative_branch_steps(torch.nn.Linear(32, 32), x)

@@ -1,5 +1,6 @@
 """Model builders: the theory's linear stacks, a Transformer encoder, a small ViT and a character model."""
 
+from .branch_steps import relative_branch_steps
 from .char import CharTransformer, generate
 from .linear import LinearAttentionStack
 from .recomputed import RecomputedAttentionStack
@@ -32,6 +33,7 @@ __all__ = [
     "TransformerEncoder",
     "generate",
     "head_value_outputs",
+    "relative_branch_steps",
     "VisionTransformer",
     "value_output_maps",
 ]
