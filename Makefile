@@ -13,7 +13,7 @@ CHAPTERS := $(wildcard chapters/*.md)
 export PYTHONHASHSEED := 0
 
 .PHONY: book test unit html-check notebooks vendor browser bench gpu-check stress reference clean lock help \
-	student-notebooks student-book colab
+	student-notebooks student-book colab grade-check slides pdf
 
 help:
 	@echo "make book        build the HTML book into _build/html (executes every chapter)"
@@ -22,6 +22,9 @@ help:
 	@echo "make colab       write the Colab edition: notebooks/*.ipynb (with solutions) and notebooks/student/*.ipynb (without)"
 	@echo "make student-notebooks  student notebooks without solutions in _build/student_notebooks (full copies in instructor/)"
 	@echo "make student-book       the student HTML edition, without solutions, in _build/student_src/_build/html"
+	@echo "make pdf         the PDF edition: _build/pdf/book.pdf (instructor) and book-student.pdf (make student-book first)"
+	@echo "make slides      one reveal.js deck per lecture in _build/slides (from tagged chapter cells; make book first)"
+	@echo "make grade-check the autograder on every autograded chapter: stub, solved and wrong notebooks (minutes)"
 	@echo "make bench       benchmarks (not part of the tests; the ViT-vs-timm one in its own .bench-venv)"
 	@echo "make reference   the reference runs of chapters 9 and 10 on 2 CPU cores (up to 90 min), into results/"
 	@echo "make gpu-check   on a CUDA machine: every chapter in the full profile, benchmarks, a report"
@@ -41,9 +44,11 @@ $(VENDOR)/.vendored: scripts/vendor_js.sh
 
 vendor: $(VENDOR)/.vendored
 
-# Headless Chromium for the page checks (Debian's package; needs root, as on CI).
+# Headless Chromium for the page checks and the PDF edition, poppler (pdftotext, pdftoppm) for the PDF's test
+# (Debian's packages; needs root, as on CI).
 browser:
-	@command -v chromium >/dev/null 2>&1 || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v chromium >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || { apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; }
 
 book: $(VENV)/.installed $(VENDOR)/.vendored
 	rm -rf _build/html _build/.doctrees
@@ -69,8 +74,26 @@ student-book: $(VENV)/.installed $(VENDOR)/.vendored
 	$(PY) scripts/student_edition.py source $(STUDENT_SRC) --executed _build/jupyter_execute
 	$(JB) build $(STUDENT_SRC) --warningiserror --keep-going
 
+# The lecture decks (reveal.js; oversmoothing.book.slides): the tagged cells of the chapters with the outputs of
+# the main build (`make book` first), into _build/slides/ with their assets, so that the folder opens from disk.
+slides: $(VENV)/.installed $(VENDOR)/.vendored
+	@test -d _build/jupyter_execute/chapters || { echo "error: _build/jupyter_execute is missing: run make book first"; exit 1; }
+	$(PY) scripts/slides.py --out _build/slides
+
+# The PDF edition (oversmoothing.book.pdf): headless Chromium prints the built HTML, page by page. The
+# instructor edition from _build/html (make book), the student edition from the student build (make student-book).
+pdf: $(VENV)/.installed browser
+	@test -f _build/html/index.html || { echo "error: _build/html is missing: run make book first"; exit 1; }
+	@test -f $(STUDENT_SRC)/_build/html/index.html || { echo "error: the student build is missing: run make student-book first"; exit 1; }
+	$(PY) scripts/book_pdf.py --source . --edition instructor --out _build/pdf/book.pdf
+	$(PY) scripts/book_pdf.py --source $(STUDENT_SRC) --edition student --out _build/pdf/book-student.pdf
+
 unit: $(VENV)/.installed
-	$(PY) -m pytest -m "not slow and not html" -q -n 2
+	$(PY) -m pytest -m "not slow and not html and not grading" -q -n 2
+
+# Every autograded chapter's student notebook graded three times (as handed out, solved, with wrong answers).
+grade-check: $(VENV)/.installed
+	$(PY) -m pytest tests/book/test_grading.py -k folder_of_notebooks -q -p no:cacheprovider -n 2
 
 html-check: browser
 	$(PY) -m pytest -m html -q
@@ -83,7 +106,7 @@ PHASE := bash scripts/phase.sh $(TIMES)
 test:
 	@mkdir -p _build && : > $(TIMES)
 	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
-	@$(PHASE) "unit tests" 90 $(PY) -m pytest -m "not html" -q -p no:cacheprovider -n 2
+	@$(PHASE) "unit tests" 90 $(PY) -m pytest -m "not html and not grading" -q -p no:cacheprovider -n 2
 	@$(PHASE) "book build" 230 $(MAKE) --no-print-directory book
 	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
 	@$(PHASE) "page checks" 120 $(PY) -m pytest -m html -q -p no:cacheprovider

@@ -15,7 +15,8 @@ prose and its code cells -- and puts in its place:
   cell tagged ``raises-exception`` (nbclient, ``jupyter nbconvert --execute`` and myst-nb then accept
   the ``NotImplementedError`` a stub may raise) and ``exercise-stub`` (how the tests find them), and a
   markdown cell ``*Your answer here.*`` when the exercise has no stub (pencil and paper, SymPy without
-  a stub) or its solution has prose (a question to answer in words);
+  a stub) or its solution has prose (a question to answer in words); after the stubs of an exercise with
+  a check file (``oversmoothing.grading``), a cell tagged ``exercise-check`` that runs its public tests;
 * in the **student HTML source** (``source``): nothing. The exercise box already shows the stub as a
   static block, so the page shows the exercise and no solution, and no stub executes during the
   build: no traceback on the page, no ``raises-exception`` needed, no extra run time.
@@ -69,9 +70,13 @@ import yaml
 from oversmoothing.book.myst import FENCE as _FENCE
 from oversmoothing.book.myst import DirectiveInfo
 from oversmoothing.book.notebooks import output_free_notebook
+from oversmoothing.grading import check_path
 
 ROOT = Path(__file__).resolve().parents[1]
 STUB_TAGS = ("raises-exception", "exercise-stub")
+PACKAGE_INSTALL = '"oversmoothing @ git+'  # the chapters' install cell (Colab, a fresh kernel) ...
+COURSE_INSTALL = '"oversmoothing[course] @ git+'  # ... and the student notebooks': with the grader
+CHECK_TAG = "exercise-check"  # the cell after an autograded exercise's stubs that runs its public tests
 ANSWER_PLACEHOLDER = "*Your answer here.*"
 MARKER = ".student-edition"  # written into a `source` output folder, so that it may be replaced
 DROPPED_PAGES = ("book/instructors",)  # pages of the main book that the student edition leaves out
@@ -383,11 +388,30 @@ def stub_cell(stub: str) -> str:
     return f"```{{code-cell}} ipython3\n:tags: [{', '.join(STUB_TAGS)}]\n\n{stub}\n```"
 
 
+def check_cell(label: str) -> str:
+    """A code cell that runs the public tests of an exercise (``oversmoothing.grading.check``)."""
+    call = f'check("{label}")  # the public tests; more tests run when your notebook is graded'
+    return f"```{{code-cell}} ipython3\n:tags: [{CHECK_TAG}]\n\nfrom oversmoothing.grading import check\n\n{call}\n```"
+
+
+def has_check(exercise: Exercise) -> bool:
+    """Whether an exercise with stubs has a check file (the code exercises that are autograded)."""
+    if not exercise.stubs or exercise.label is None:
+        return False
+    try:
+        check_path(exercise.label)
+    except ValueError:
+        return False
+    return True
+
+
 def replacement(exercise: Exercise, solution: Solution, mode: Mode) -> str:
     """What takes a solution's place: see the module docstring."""
     if mode == "html":
         return ""
     cells = [stub_cell(stub) for stub in exercise.stubs]
+    if has_check(exercise):
+        cells.append(check_cell(exercise.label))
     if not cells or any(line.strip() for line in solution.prose):
         cells.append(f"+++\n\n{ANSWER_PLACEHOLDER}\n\n+++")
     return "\n\n".join(cells)
@@ -475,8 +499,13 @@ def student_toc(root: Path = ROOT, dropped: tuple[str, ...] = DROPPED_PAGES) -> 
 
 
 def student_markdown(text: str, mode: Mode = "notebook", name: str = "<page>") -> str:
-    """A MyST page's student version (one page on its own; see :func:`write_source` for a book)."""
-    return strip_solutions(parse_page(text, name), mode)
+    """A MyST page's student version (one page on its own; see :func:`write_source` for a book). A student
+    notebook with check cells installs the package with its ``course`` extra (otter-grader) where it is missing."""
+    page = parse_page(text, name)
+    stripped = strip_solutions(page, mode)
+    if mode == "notebook" and any(has_check(exercise) for exercise in page.exercises):
+        stripped = stripped.replace(PACKAGE_INSTALL, COURSE_INSTALL)
+    return stripped
 
 
 # ------------------------------------------------------------------------------------ notebooks

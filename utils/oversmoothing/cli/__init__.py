@@ -13,7 +13,11 @@ trains one of the book's small models and writes ``model.safetensors`` and ``his
 ``torchrun`` it trains data-parallel.
 
 ``oversmoothing experiment NAME --profile quick|full --out DIR`` runs a registered experiment of the book and
-writes ``DIR/NAME-PROFILE.json`` (``--list`` names them). Run ``oversmoothing COMMAND --help`` for every option,
+writes ``DIR/NAME-PROFILE.json`` (``--list`` names them).
+
+``oversmoothing grade FOLDER [--chapter NAME] [--out CSV]`` executes each submitted student notebook of FOLDER
+with otter-grader (no Docker), runs the public and hidden checks of its chapter's exercises
+(:mod:`oversmoothing.grading`) and writes one row of points per notebook. Run ``oversmoothing COMMAND --help`` for every option,
 ``oversmoothing --version`` for the package's version.
 
 No command overwrites silently: when a file it would write is already in ``--out`` (``report.json`` or a figure
@@ -32,7 +36,7 @@ from __future__ import annotations
 import argparse
 from collections.abc import Sequence
 
-from . import audit, experiment, train
+from . import audit, experiment, grade, train
 
 __all__ = ["build_parser", "main"]
 
@@ -50,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     audit.add_parser(commands)
     train.add_parser(commands)
     experiment.add_parser(commands)
+    grade.add_parser(commands)
     return parser
 
 
@@ -57,5 +62,5 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``oversmoothing`` command; returns the exit status."""
     args = build_parser().parse_args(argv)
     parser = vars(args).pop("command_parser")  # the command's own parser: its errors say 'oversmoothing COMMAND'
-    run = {"audit": audit.run, "train": train.run, "experiment": experiment.run}[args.command]
+    run = {"audit": audit.run, "train": train.run, "experiment": experiment.run, "grade": grade.run}[args.command]
     return run(args, parser)
