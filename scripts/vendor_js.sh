@@ -3,7 +3,7 @@
 #
 #   bash scripts/vendor_js.sh book/vendor
 #
-# Fetches three pinned packages from the npm registry with `npm pack` (checked against the
+# Fetches four pinned packages from the npm registry with `npm pack` (checked against the
 # sha512 integrity recorded below) and copies only the files the pages load into the target folder:
 #
 #   <target>/mathjax/tex-mml-chtml.js             MathJax 3 (TeX + MathML input, CommonHTML output)
@@ -13,6 +13,10 @@
 #   <target>/html-manager/*.woff2 ...             Font Awesome fonts that embed-amd.js references
 #   <target>/html-manager/offline.js              written here: keeps embed-amd.js off CDNs (see below)
 #   <target>/require.js                           RequireJS, which embed-amd.js needs
+#   <target>/reveal.js/dist/, plugin/notes/       reveal.js 4 for the lecture decks (`make slides`): its script,
+#                                                 CSS, the white theme with its Source Sans Pro woff fonts, and
+#                                                 the speaker-notes plugin (oversmoothing.book.slides copies this
+#                                                 folder and mathjax/ next to the decks)
 #
 # The target folder is listed in Sphinx's html_static_path (see _config.yml), so it ends up in
 # _build/html/_static/. It must not be called `_static` itself: Jupyter Book would inject every
@@ -38,6 +42,7 @@ packages=(
     "mathjax@3.2.2 sha512-Bt+SSVU8eBG27zChVewOicYs7Xsdt40qm4+UpHyX7k0/O9NliPc+x77k1/FEsPsjKPZGJvtRZM1vO+geW0OhGw=="
     "@jupyter-widgets/html-manager@1.0.6 sha512-+Mn+Ra8wyIHrYaUpfmf9A3dsLkt/NuwzPQN8sthdxBD35VV5cOJbpmgMhNR27n/rmP3mKyEe0PWCJrtZrXTXDQ=="
     "requirejs@2.3.4 sha512-qPD5gRrj6kGQ0ZySAJgqbArkaDqPMbQIT0zSZDkIv1mfA17w/tR2Faq5l2qqRf2CdQx6FWln9nUrgd2UDzb19A=="
+    "reveal.js@4.6.1 sha512-1CW0auaXNPmwmvQ7TwpszwVxMi2Xr5cTS3J3EBC/HHgbPF32Dn7aiu/LKWDOGjMbaDwKQiGmfqcoGQ74HUHCMw=="
 )
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/vendor_js.XXXXXX")
@@ -170,11 +175,26 @@ EOF
 # --- RequireJS
 cp "$tmp/src/requirejs/require.js" "$out/require.js"
 
+# --- reveal.js 4 (nbconvert's reveal template uses the 4.x layout: dist/reveal.js, dist/reveal.css,
+# dist/theme/NAME.css, plugin/notes/notes.js). The white theme imports its fonts relative to itself; only
+# the woff files are kept (the .eot/.ttf fallbacks are never picked by a browser that takes woff).
+rv="$tmp/src/reveal.js"
+fonts=dist/theme/fonts/source-sans-pro
+mkdir -p "$out/reveal.js/$fonts" "$out/reveal.js/plugin/notes"
+cp "$rv/dist/reveal.js" "$rv/dist/reveal.css" "$out/reveal.js/dist/"
+cp "$rv/dist/theme/white.css" "$out/reveal.js/dist/theme/"
+cp "$rv/$fonts/source-sans-pro.css" "$rv/$fonts"/*.woff "$rv/$fonts/LICENSE" "$out/reveal.js/$fonts/"
+chmod 644 "$out/reveal.js/$fonts"/*   # the package ships its fonts as mode 700
+cp "$rv/plugin/notes/notes.js" "$out/reveal.js/plugin/notes/"
+cp "$rv/LICENSE" "$out/reveal.js/LICENSE"
+
 # Sanity checks: every file the pages name must be there.
 for f in mathjax/tex-mml-chtml.js \
          mathjax/output/chtml/fonts/woff-v2/MathJax_Main-Regular.woff \
          mathjax/input/tex/extensions/physics.js \
-         html-manager/embed-amd.js html-manager/offline.js require.js; do
+         html-manager/embed-amd.js html-manager/offline.js require.js \
+         reveal.js/dist/reveal.js reveal.js/dist/reveal.css reveal.js/dist/theme/white.css \
+         reveal.js/dist/theme/fonts/source-sans-pro/source-sans-pro-regular.woff reveal.js/plugin/notes/notes.js; do
     [[ -s "$out/$f" ]] || { echo "vendor_js.sh: missing $f after extraction" >&2; exit 1; }
 done
 # Every asset embed-amd.js references by hashed name (fonts) must be present beside it, except the
