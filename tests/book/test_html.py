@@ -42,6 +42,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import ROOT
+from oversmoothing.book.printing import JS_PROSE_TEXT, NOT_PROSE
 
 pytestmark = pytest.mark.html
 
@@ -226,21 +227,7 @@ _JS_MATHJAX_SETTLED = """async () => {
     return false;
 }"""
 
-# Text of the page outside code, scripts and typeset math: what a reader sees as prose.
-_JS_PROSE_TEXT = """(skip) => {
-    const out = [];
-    const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT, {
-        acceptNode(node) {
-            const el = node.parentElement;
-            return el && el.closest(skip) ? NodeFilter.FILTER_REJECT : NodeFilter.FILTER_ACCEPT;
-        }
-    });
-    while (walker.nextNode()) out.push(walker.currentNode.nodeValue);
-    return out.join(" ");
-}"""
-_NOT_PROSE = (
-    "pre, code, kbd, samp, script, style, textarea, noscript, template, mjx-container, .highlight, .cell_input, .sig"
-)
+_NOT_PROSE = NOT_PROSE + ", .cell_input"  # what a reader does not see as prose
 # A $$...$$ pair counts once; a lone delimiter counts too; so do TeX macros and MyST roles left as text.
 _RAW_TEX = re.compile(
     r"\$\$.{0,200}?\$\$|\$[^$]{0,80}?\$|\\\(|\\\[|\$|\\begin\{|\\(?:frac|mathrm|lambda|lvert|sum)\b"
@@ -392,11 +379,11 @@ def _check_page(visit: Visit) -> list[str]:
     page = visit.page
     problems = _settle(visit)
 
-    text = re.sub(r"\s+", " ", page.evaluate(_JS_PROSE_TEXT, _NOT_PROSE))
+    text = re.sub(r"\s+", " ", page.evaluate(JS_PROSE_TEXT, _NOT_PROSE))
     for m in list(_RAW_TEX.finditer(text))[:5]:
         problems.append(f"unrendered TeX {m.group(0)!r}: ...{_context(text, m)}...")
 
-    shown = page.evaluate(_JS_PROSE_TEXT, "script, style, .cell_input, .tag_raises-exception")
+    shown = page.evaluate(JS_PROSE_TEXT, "script, style, .cell_input, .tag_raises-exception")
     all_text = re.sub(r"\s+", " ", shown)
     for m in list(re.finditer(r"Traceback \(most recent call last\)", all_text))[:3]:
         problems.append(f"Python traceback on the page: ...{_context(all_text, m, 100)}...")
