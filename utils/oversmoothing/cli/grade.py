@@ -13,7 +13,7 @@ def add_parser(commands: argparse._SubParsersAction) -> None:
     grade = commands.add_parser(
         "grade",
         help="autograde submitted student notebooks (otter-grader, no Docker) into a CSV",
-        description="Execute every FOLDER/*.ipynb with otter run in this environment, run the public and hidden "
+        description="Execute every FOLDER/*.ipynb in this environment (otter-grader, no Docker), run the public and hidden "
                     "checks of its chapter's exercises, and write one row of points per notebook.",
         epilog="The chapter of a notebook is read from its file name (it must contain the chapter's file stem, "
                "such as 05_which_eigenvalue_wins, as the student notebooks do), unless --chapter names it.",

@@ -6,17 +6,17 @@ function by its parameter name and nothing else (never a solution cell). Public 
 notebook (:func:`check`); hidden ones run only when an instructor grades (:func:`grade_folder`, or
 ``oversmoothing grade``).
 
-Otter runs here without Docker: ``otter run`` executes a notebook in the current environment, then runs
-the check files against its global names. (nbgrader's local autograding needs a course database, a
-notebook server extension and cell checksums written by its own release step; otter needs one zip of check
-files, which this package builds from ``checks/``.)
+Grading needs no Docker: :func:`grade_notebook` runs otter's grading preprocessor on a submitted notebook
+and executes it in the current environment, as ``otter run`` does, but with the book's stall-proof executor.
+(nbgrader's local autograding needs a course database, a notebook-server extension and cell checksums written
+by its own release step; otter needs only its check files.)
 """
 
 from .checks import CHECKS_ROOT, chapter_checks, check_label, check_name, check_path, checked, run_check
 from .notebook import check
-from .folder import autograder_zip, chapter_of, grade_folder
+from .folder import chapter_of, grade_folder, grade_notebook
 
 __all__ = [
-    "CHECKS_ROOT", "autograder_zip", "chapter_checks", "chapter_of", "check", "check_label", "check_name",
-    "check_path", "checked", "grade_folder", "run_check",
+    "CHECKS_ROOT", "chapter_checks", "chapter_of", "check", "check_label", "check_name",
+    "check_path", "checked", "grade_folder", "grade_notebook", "run_check",
 ]
