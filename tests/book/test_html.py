@@ -100,7 +100,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def site():
     """Base URL of `python -m http.server` serving the build on 127.0.0.1, or None if nothing is built."""
     if not (HTML_DIR / "index.html").is_file():
@@ -134,7 +134,7 @@ def site():
             proc.wait()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(site):
     """Debian's headless Chromium through Playwright (None if nothing is built)."""
     if site is None:
