@@ -468,3 +468,54 @@ def test_chapter_furniture(site, browser):
     finally:
         visit.close()
     assert not problems, f"{page_name}:\n  " + "\n  ".join(problems)
+
+
+def _explorer_pages() -> list[str]:
+    return [page for page in PAGES if "data-static-explorer" in (HTML_DIR / page).read_text(encoding="utf-8")]
+
+
+_JS_EXPLORERS = """() => Array.from(document.querySelectorAll('[data-static-explorer]')).map(root => ({
+    src: root.querySelector('img.static-explorer-image').src,
+    label: root.querySelector('output.static-explorer-label').textContent,
+    controls: Array.from(root.querySelectorAll('[data-control]')).map(c => c.tagName.toLowerCase()),
+}))"""
+
+
+@pytest.mark.parametrize("page", _explorer_pages() or ["(no page has a static explorer)"])
+def test_static_explorers_move_without_a_kernel(page, site, browser):
+    """Offline and with no kernel, every control of every pre-rendered explorer changes the image and its label
+    (driven from the keyboard: Tab to the control, then an arrow key, as a reader without a mouse would)."""
+    if site is None:
+        pytest.fail(NOT_BUILT)
+    assert page in PAGES, "no page of the book has a static explorer (oversmoothing.plotting.static_explorer)"
+    visit = _open(browser, site + page)
+    try:
+        explorers = visit.page.evaluate(_JS_EXPLORERS)
+        assert explorers, f"{page}: no explorer found"
+        for index, explorer in enumerate(explorers):
+            for position, kind in enumerate(explorer["controls"]):
+                before = visit.page.evaluate(_JS_EXPLORERS)[index]
+                control = visit.page.locator("[data-static-explorer]").nth(index).locator("[data-control]").nth(position)
+                control.focus()
+                at_start = control.evaluate("c => c.tagName === 'SELECT' ? c.selectedIndex === 0 : c.value === c.min")
+                forward, back = ("ArrowDown", "ArrowUp") if kind == "select" else ("ArrowRight", "ArrowLeft")
+                visit.page.keyboard.press(forward if at_start else back)
+                after = visit.page.evaluate(_JS_EXPLORERS)[index]
+                where = f"{page}: explorer {index + 1}, control {position + 1} ({kind})"
+                assert after["src"] != before["src"], f"{where}: the image did not change"
+                assert after["label"] != before["label"], f"{where}: the label did not change"
+        assert not visit.external, f"{page}: requests left the machine: {visit.external}"
+        assert not visit.page_errors, f"{page}: JavaScript errors: {visit.page_errors}"
+        visit.page.emulate_media(media="print")   # on paper (make pdf): the figure without its controls
+        shown = visit.page.evaluate(_JS_PRINTED_EXPLORER)
+        assert shown == {"controls": 0, "images": len(explorers)}, f"{page}: printed explorer parts {shown}"
+    finally:
+        visit.close()
+
+
+_JS_PRINTED_EXPLORER = """() => {
+    const visible = selector => Array.from(document.querySelectorAll(selector))
+        .filter(el => getComputedStyle(el).display !== 'none' && el.getClientRects().length > 0).length;
+    return {controls: visible('.static-explorer-controls, .jupyter-widgets.widget-slider, .jupyter-widgets.widget-dropdown'),
+            images: visible('img.static-explorer-image')};
+}"""

@@ -14,6 +14,9 @@ has copied the registry, so Sphinx 7 puts it in every page twice and the browser
 ``SyntaxError: Identifier 'THEBE_JS_URL' has already been declared`` (the toggle-button selector is
 doubled the same way, harmlessly).
 
+It sets ``OVERSMOOTHING_STATIC_EXPLORERS=1`` for the kernels of the build, so that the explorers of the pages
+(:func:`oversmoothing.plotting.static_explorer`) are written as pre-rendered images that work without a kernel.
+
 And the status page's execution table says "passed"/"failed" in words: myst-nb writes ✅/❌, which a
 machine without an emoji font shows as empty boxes.
 
@@ -30,6 +33,7 @@ warning, which ``-W`` would turn into an error).
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -40,6 +44,7 @@ from jupyter_cache.executors import utils as cache_utils
 from myst_nb.ext import execution_tables
 from sphinx.application import Sphinx
 
+from ..plotting.static_explorer import STATIC_ENV
 from .colab import COLAB_FOLDER, colab_link, colab_notebook_path, placeholder_notice
 from .execution import execute
 
@@ -143,6 +148,7 @@ def setup(app: Sphinx) -> dict[str, Any]:
     execution_tables._key2transform["succeeded"] = status_in_words
     execute_page.__wrapped_by_book__ = True
     cache_utils.executenb = execute_page
+    os.environ[STATIC_ENV] = "1"  # the kernels of the build write explorers as pre-rendered HTML
     app.connect("html-page-context", drop_repeated_scripts, priority=900)
     app.connect("html-page-context", open_colab_edition, priority=600)  # after sphinx-book-theme's 501
     app.connect("builder-inited", notice_placeholder_repository)

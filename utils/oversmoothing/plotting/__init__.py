@@ -6,7 +6,8 @@
 - :mod:`~oversmoothing.plotting.audit`: the figures of an audit (:mod:`oversmoothing.audit`);
 - :mod:`~oversmoothing.plotting.schematic`: a pre-LN and a post-LN Transformer block, drawn as a diagram;
 - :mod:`~oversmoothing.plotting.layer_spectrum`: the eigenvalues of a residual layer against the unit circle;
-- :mod:`~oversmoothing.plotting.head_view`: one attention head of a model, its spectrum and its prediction.
+- :mod:`~oversmoothing.plotting.head_view`: one attention head of a model, its spectrum and its prediction;
+- :mod:`~oversmoothing.plotting.static_explorer`: explorers that run live in a notebook and without a kernel in the page.
 
 Every name is importable from ``oversmoothing.plotting``.
 """
@@ -17,10 +18,12 @@ from .curves import LOG_SCALE_METRICS, plot_layer_metric_runs, plot_layer_metric
 from .head_view import head_view_figure
 from .layer_spectrum import plot_layer_spectrum
 from .schematic import draw_block_schematic, plot_block_schematic
+from .static_explorer import Control, static_explorer
 from .style import BOOK_STYLE, EXTRA_COLORS, MAX_FIGURE_WIDTH, MIN_FONT_SIZE, REGIME_COLORS, color_for, fitted_width, use_book_style
 
 __all__ = [
     "BOOK_STYLE",
+    "Control",
     "EXTRA_COLORS",
     "LOG_SCALE_METRICS",
     "MAX_FIGURE_WIDTH",
@@ -44,5 +47,6 @@ __all__ = [
     "plot_runs",
     "save_audit_figures",
     "scatter_complex",
+    "static_explorer",
     "use_book_style",
 ]
