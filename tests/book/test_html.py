@@ -471,7 +471,9 @@ def test_chapter_furniture(site, browser):
 
 
 def _explorer_pages() -> list[str]:
-    return [page for page in PAGES if "data-static-explorer" in (HTML_DIR / page).read_text(encoding="utf-8")]
+    """The built pages with a pre-rendered explorer (none before the book is built)."""
+    return [page for page in PAGES
+            if (HTML_DIR / page).is_file() and "data-static-explorer" in (HTML_DIR / page).read_text(encoding="utf-8")]
 
 
 _JS_EXPLORERS = """() => Array.from(document.querySelectorAll('[data-static-explorer]')).map(root => ({
