@@ -105,11 +105,11 @@ PHASE := bash scripts/phase.sh $(TIMES)
 
 test:
 	@mkdir -p _build && : > $(TIMES)
-	@$(PHASE) install 120 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
-	@$(PHASE) "unit tests" 90 $(PY) -m pytest -m "not html and not grading" -q -p no:cacheprovider -n 2
-	@$(PHASE) "book build" 230 $(MAKE) --no-print-directory book
-	@$(PHASE) "student edition" 40 $(MAKE) --no-print-directory student-book
-	@$(PHASE) "page checks" 120 $(PY) -m pytest -m html -q -p no:cacheprovider
+	@$(PHASE) install 140 $(MAKE) --no-print-directory $(VENV)/.installed $(VENDOR)/.vendored browser
+	@$(PHASE) "unit tests" 130 $(PY) -m pytest -m "not html and not grading" -q -p no:cacheprovider -n 2
+	@$(PHASE) "book build" 320 $(MAKE) --no-print-directory book
+	@$(PHASE) "student edition" 60 $(MAKE) --no-print-directory student-book
+	@$(PHASE) "page checks" 200 $(PY) -m pytest -m html -q -p no:cacheprovider
 	@$(PHASE) --report
 
 # The committed reference runs of chapters 9 and 10 (results/*-reference.json): 2 CPU cores, at most 90 minutes.
