@@ -42,22 +42,13 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import ROOT
-from oversmoothing.book.printing import JS_PROSE_TEXT, NOT_PROSE
+from oversmoothing.book.printing import CHROMIUM, JS_PROSE_TEXT, NOT_PROSE
+from oversmoothing.book.printing import CHROMIUM_ARGS as BROWSER_ARGS
 
 pytestmark = pytest.mark.html
 
 HTML_DIR = Path(os.environ.get("BOOK_HTML_DIR") or ROOT / "_build" / "html").resolve()
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+CHROMIUM_ARGS = ["--headless", *BROWSER_ARGS]  # the PDF edition's flags (no network services, no GPU)
 NOT_BUILT = f"{HTML_DIR / 'index.html'} does not exist: run `make book` first (or set BOOK_HTML_DIR)"
 
 # Folders and pages of the build that are not pages of the book.
