@@ -42,7 +42,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from conftest import ROOT
-from oversmoothing.book.printing import CHROMIUM, JS_PROSE_TEXT, NOT_PROSE
+from oversmoothing.book.printing import CHROMIUM, JS_LOAD_IMAGES, JS_PROSE_TEXT, JS_WIDGETS_RENDERED, NOT_PROSE
 from oversmoothing.book.printing import CHROMIUM_ARGS as BROWSER_ARGS
 
 pytestmark = pytest.mark.html
@@ -252,27 +252,6 @@ _JS_ERROR_ELEMENTS = """(selectors) => {
 _JS_UNDEFINED_MACROS = """() => Array.from(document.querySelectorAll('mjx-assistive-mml mtext[mathcolor="red"]'))
     .map(el => el.textContent).filter(t => t.startsWith("\\\\"))"""
 
-# Waits for every <img> (lazy ones made eager) to load or fail, then lists the broken ones.
-_JS_BROKEN_IMAGES = """async () => {
-    const imgs = Array.from(document.images);
-    for (const img of imgs) if (img.loading === "lazy") img.loading = "eager";
-    await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => {
-        img.addEventListener("load", r, {once: true});
-        img.addEventListener("error", r, {once: true});
-        setTimeout(r, 15000);
-    })));
-    return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
-               .map(img => img.getAttribute("src") || img.outerHTML.slice(0, 200));
-}"""
-
-# Every saved widget view has been replaced by a rendered widget (or the manager gave up with an error).
-_JS_WIDGETS_RENDERED = """() => {
-    const views = document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]');
-    return Array.from(views).every(s => s.parentElement &&
-        s.parentElement.querySelector(".jupyter-widgets, .jupyter-widgets-error-widget"));
-}"""
-
-
 # Elements wider than the article's column that no sideways-scrolling box contains (a box that clips hides them), and
 # whether the page itself scrolls sideways.
 _JS_TOO_WIDE = """() => {
@@ -346,7 +325,7 @@ def _settle(visit: Visit) -> list[str]:
 
     if has_widgets:
         try:
-            page.wait_for_function(_JS_WIDGETS_RENDERED, timeout=TIMEOUT_MS)
+            page.wait_for_function(JS_WIDGETS_RENDERED, timeout=TIMEOUT_MS)
         except Exception:
             problems.append("saved widget state, but the widgets were not rendered (manager not loaded?)")
         if page.locator(".jupyter-widgets").count() == 0:
@@ -381,7 +360,7 @@ def _check_page(visit: Visit) -> list[str]:
     problems += [f"error shown: {e}" for e in page.evaluate(_JS_ERROR_ELEMENTS, _ERROR_SELECTORS)]
     problems += [f"undefined TeX macro: {m}" for m in page.evaluate(_JS_UNDEFINED_MACROS)]
 
-    problems += [f"broken image: {src}" for src in page.evaluate(_JS_BROKEN_IMAGES)]
+    problems += [f"broken image: {src}" for src in page.evaluate(JS_LOAD_IMAGES)]
 
     problems += [f"request left 127.0.0.1 (blocked): {u}" for u in visit.external]
     problems += [f"missing local file: {e}" for e in visit.http_errors]

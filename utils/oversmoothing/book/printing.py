@@ -106,12 +106,13 @@ _JS_MATHJAX_SETTLED = """async () => {
 }"""
 
 # Every saved widget view has been replaced by a rendered widget (or an error box).
-_JS_WIDGETS_RENDERED = """() => Array.from(
+JS_WIDGETS_RENDERED = """() => Array.from(
     document.querySelectorAll('script[type="application/vnd.jupyter.widget-view+json"]')
 ).every(s => s.parentElement && s.parentElement.querySelector(".jupyter-widgets, .jupyter-widgets-error-widget"))"""
 
-# Lazy images made eager; resolves when every image has loaded or failed; returns the broken ones.
-_JS_LOAD_IMAGES = """async () => {
+# Lazy images made eager; resolves when every image has loaded or failed; returns the broken ones (their src,
+# or the start of the tag when there is none). The page checks use it too.
+JS_LOAD_IMAGES = """async () => {
     const imgs = Array.from(document.images);
     for (const img of imgs) if (img.loading === "lazy") img.loading = "eager";
     await Promise.all(imgs.map(img => img.complete ? null : new Promise(r => {
@@ -119,7 +120,8 @@ _JS_LOAD_IMAGES = """async () => {
         img.addEventListener("error", r, {once: true});
         setTimeout(r, 15000);
     })));
-    return imgs.filter(img => !(img.complete && img.naturalWidth > 0)).map(img => img.getAttribute("src"));
+    return imgs.filter(img => !(img.complete && img.naturalWidth > 0))
+               .map(img => img.getAttribute("src") || img.outerHTML.slice(0, 200));
 }"""
 
 # The page as a book page; returns {title, solutions, headings}. The title is the sidebar's entry for the
@@ -299,8 +301,8 @@ class Printer:
             page.emulate_media(media="print")
             page.goto(url, wait_until="load", timeout=TIMEOUT_MS)
             if page.locator('script[type="application/vnd.jupyter.widget-state+json"]').count():
-                page.wait_for_function(_JS_WIDGETS_RENDERED, timeout=TIMEOUT_MS)
-            broken = page.evaluate(_JS_LOAD_IMAGES)
+                page.wait_for_function(JS_WIDGETS_RENDERED, timeout=TIMEOUT_MS)
+            broken = page.evaluate(JS_LOAD_IMAGES)
             if broken:
                 raise RuntimeError(f"{url}: broken image(s) {broken[:5]}")
             if not page.evaluate(_JS_MATHJAX_SETTLED):
